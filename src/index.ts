@@ -1,0 +1,2 @@
+export * from './schedules/index.js';
+export * from './refine/index.js';

@@ -27,7 +27,8 @@
  *   one comparison, a throw site in the hot path is not worth it.
  * - `+Infinity` gives the limit where there is one (`end`, 0 for inverse sqrt and decaying
  *   exponentials, the last value of OneCycle / `fromArray`), and `NaN` for cosine restarts.
- * - Calling a schedule allocates nothing.
+ * - Calling a schedule creates no objects or arrays: tables (milestones, values, phases) are
+ *   built once by the factory, and the closures only do arithmetic on captured numbers.
  *
  * @packageDocumentation
  */

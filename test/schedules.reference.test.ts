@@ -212,6 +212,10 @@ describe('cosineRestarts = PyTorch CosineAnnealingWarmRestarts', () => {
     // cycle n of (period 1, mult 10) starts at (10^n − 1)/9: 0, 1, 11, 111, 1111, ...
     const lr = cosineRestarts({ peak: 1, period: 1, mult: 10 });
     for (const s of [1, 11, 111, 1111, 11111, 111111]) expect(lr(s)).toBe(1);
+    // PyTorch's step(epoch): int(log(1000, 10)) = int(2.9999999999999996) = 2, so T_cur = T_i
+    // and it returns eta_min at the start of cycle 3 where the recursion restarts at base_lr
+    expect(torchWarmRestartsClosed(1, 1, 10, 0, 111)).toBe(0);
+    expect(torchWarmRestartsIncremental(1, 1, 10, 0, 112)[111]).toBe(1);
   });
 });
 

@@ -148,10 +148,12 @@ export interface CosineRestartsOptions {
  *
  * Our value at integer step t equals PyTorch's learning rate after t calls of
  * `scheduler.step()` (the lr of the (t + 1)-th optimizer step); a fractional t equals
- * `scheduler.step(t)` (PyTorch's fractional-epoch form). The cycle index is found exactly
- * (PyTorch's `int(math.log(...))` can be one cycle off at exact cycle starts for some m by
- * floating-point rounding; we match its step-by-step recursion). The value has no limit, so
- * `Infinity` gives `NaN`.
+ * `scheduler.step(t)` (PyTorch's fractional-epoch form). The cycle index is found exactly:
+ * PyTorch's `step(epoch)` uses `int(math.log(epoch/T_0·(T_mult − 1) + 1, T_mult))`, which
+ * rounding can put one cycle early at an exact cycle start (T_0 = 1, T_mult = 10, epoch 111:
+ * `log(1000, 10)` = 2.9999999999999996, so it returns `eta_min` instead of restarting); we
+ * match its step-by-step `step()` recursion there. The value has no limit, so `Infinity`
+ * gives `NaN`.
  *
  * Loshchilov & Hutter 2016, "SGDR: Stochastic Gradient Descent with Warm Restarts"
  * (arXiv 1608.03983).

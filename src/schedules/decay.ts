@@ -275,8 +275,8 @@ export interface WarmupStableDecayOptions {
  * num_training_steps = T, warmup_type = 'linear', decay_type, min_lr_ratio = end/peak,
  * num_cycles = 0.5)`: like HF, the warm-up starts from `min_lr_ratio·peak` = `end` unless
  * `warmupFrom` says otherwise. (HF's default `decay_type` is `'cosine'`; ours is `'linear'`.)
- * The 1-sqrt cooldown is from Hägele et al. 2024, "Scaling Laws and Compute-Optimal Training
- * Beyond Fixed Training Durations".
+ * WSD is from MiniCPM (Hu et al. 2024, arXiv 2404.06395); the 1-sqrt cooldown from Hägele
+ * et al. 2024, "Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations".
  *
  * @example
  * ```ts

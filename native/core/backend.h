@@ -1,0 +1,70 @@
+// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon only
+// talks to this interface.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "layout.h"
+#include "step_args.h"
+
+namespace fo {
+
+// Named slots of the arena. SGD uses kState1 as the momentum buffer and has no kState2.
+enum Slot : int { kParams = 0, kGrads = 1, kState1 = 2, kState2 = 3, kSlotCount = 4 };
+
+// One trace record, as read back in batches: {l2, l1, lr, skipped}.
+constexpr int kTraceFields = 4;
+
+class OptimizerBackend {
+ public:
+  virtual ~OptimizerBackend() = default;
+
+  virtual const char* device_name() const = 0;
+  const Layout& layout() const { return layout_; }
+  Kind kind() const { return kind_; }
+  int slots() const { return kind_ == Kind::Adam ? 4 : 3; }
+
+  // One step. `lr` is already in `h`. Writes kOutCount values to `out` (for a device backend
+  // this may be a lazily synchronised copy, see the backend).
+  virtual void step(const HyperParams& h, double* out) = 0;
+
+  // Per-tensor sums of the last step's gradient: sum g^2 and sum |g|.
+  virtual void tensor_sums(double* sq, double* abs) = 0;
+
+  // Host pointer of a slot, or null when the slot lives on a device.
+  virtual float* host_slot(int slot) = 0;
+
+  // Copies between host memory and a slot's element range [offset, offset + n).
+  virtual void write_slot(int slot, int64_t offset, const float* src, int64_t n) = 0;
+  virtual void read_slot(int slot, int64_t offset, float* dst, int64_t n) = 0;
+  virtual void fill_slot(int slot, float value) = 0;
+
+  int64_t applied() const { return applied_; }
+  void set_applied(int64_t a) { applied_ = a; }
+  int64_t iteration() const { return iteration_; }
+  void set_iteration(int64_t i) { iteration_ = i; }
+
+  // Reads up to `max` unread trace records (kTraceFields doubles each) in order; returns how
+  // many. Records not read before the ring wraps are lost, counted by trace_dropped().
+  virtual int64_t read_trace(double* dst, int64_t max) = 0;
+  int64_t trace_capacity() const { return trace_capacity_; }
+  int64_t trace_dropped() const { return trace_dropped_; }
+
+  // Bytes of native memory owned (host and device), for V8's external-memory accounting.
+  virtual int64_t native_bytes() const = 0;
+
+ protected:
+  OptimizerBackend(Kind kind, Layout layout, int64_t trace_capacity)
+      : kind_(kind), layout_(std::move(layout)), trace_capacity_(trace_capacity) {}
+
+  Kind kind_;
+  Layout layout_;
+  int64_t applied_ = 0;     // applied (not skipped) steps: drives bias correction
+  int64_t iteration_ = 0;   // step() calls: drives the schedule and the trace
+  int64_t trace_capacity_;
+  int64_t trace_dropped_ = 0;
+};
+
+}  // namespace fo

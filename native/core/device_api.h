@@ -1,0 +1,45 @@
+// What the addon needs from the CUDA backend. Implemented by native/cuda/*.cu when CUDA is
+// compiled in, and by native/addon/no_cuda.cc otherwise.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+
+namespace fo {
+
+// An error from a device API. `code` is the API's own error name (e.g. cudaErrorMemoryAllocation);
+// the addon raises it in JavaScript as a CudaError with that `code`.
+class DeviceError : public std::runtime_error {
+ public:
+  DeviceError(const std::string& code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+namespace cuda {
+
+struct Probe {
+  bool compiled = false;        // the backend was built into this binary
+  bool available = false;       // a usable device and driver were found
+  std::string reason;           // why not, when !available
+  std::string runtime_version;  // e.g. "13.0"
+  std::string driver_version;
+  std::vector<std::string> devices;  // "NVIDIA H200 (sm_90, 139 GiB)"
+};
+
+// Cheap after the first call (cached).
+const Probe& probe();
+
+// Creates a CUDA arena for `device`. Throws DeviceError (with a CUDA error name) on failure.
+std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
+                                                 int device);
+
+}  // namespace cuda
+}  // namespace fo

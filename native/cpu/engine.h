@@ -1,0 +1,76 @@
+// CPU backend: the step driver over a Layout (fixed chunks, parallel over the pool, ordered
+// reduction) and the optimizer arena that owns host memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "../core/backend.h"
+#include "../core/layout.h"
+#include "../core/step_args.h"
+
+namespace fo::cpu {
+
+// Base pointers of the four slots; element offsets come from the Layout.
+struct StepPointers {
+  float* p;
+  const float* g;
+  float* s1;  // Adam exp_avg, SGD momentum buffer (may be null for SGD without momentum)
+  float* s2;  // Adam exp_avg_sq
+};
+
+struct StepOutcome {
+  double l2 = 0.0;
+  double l1 = 0.0;
+  double clip = 1.0;
+  bool skipped = false;
+  bool non_finite = false;
+};
+
+// One step over every chunk of `layout`. `applied` is the applied-step count before the step
+// and is incremented unless the step is skipped. `threads` <= 0 means the pool default.
+// `tensor_sq`/`tensor_abs` (may be null) receive per-tensor sums.
+StepOutcome run_step(const Layout& layout, const StepPointers& ptr, const HyperParams& h,
+                     int64_t& applied, int threads, double* tensor_sq, double* tensor_abs);
+
+// Writes a step outcome into the kOut* layout.
+void write_outcome(const StepOutcome& o, int64_t applied, double* out);
+
+// Host memory shared between the arena and the JavaScript ArrayBuffers that view it: freed
+// when both the owner releases it (dispose or destruction) ... see addon for the protocol.
+struct HostBlock {
+  float* data = nullptr;
+  int64_t bytes = 0;
+  static std::shared_ptr<HostBlock> allocate(int64_t elements);
+  ~HostBlock();
+};
+
+class CpuOptimizer final : public OptimizerBackend {
+ public:
+  CpuOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int threads);
+
+  const char* device_name() const override { return "cpu"; }
+  void step(const HyperParams& h, double* out) override;
+  void tensor_sums(double* sq, double* abs) override;
+  float* host_slot(int slot) override;
+  void write_slot(int slot, int64_t offset, const float* src, int64_t n) override;
+  void read_slot(int slot, int64_t offset, float* dst, int64_t n) override;
+  void fill_slot(int slot, float value) override;
+  int64_t read_trace(double* dst, int64_t max) override;
+  int64_t native_bytes() const override;
+
+  std::shared_ptr<HostBlock> block(int slot) const { return blocks_[slot]; }
+  void set_threads(int threads) { threads_ = threads; }
+
+ private:
+  std::shared_ptr<HostBlock> blocks_[kSlotCount];
+  int threads_;
+  std::vector<double> tensor_sq_, tensor_abs_;
+  std::vector<double> trace_;   // ring of kTraceFields doubles per record
+  int64_t trace_written_ = 0;   // records ever written
+  int64_t trace_read_ = 0;      // records ever read (or dropped)
+};
+
+}  // namespace fo::cpu

@@ -1,2 +1,13 @@
+/**
+ * fused-optim: fused optimizer steps (SGD, Adam, AdamW) in C++ and CUDA, learning-rate
+ * schedules, and schedule refinement from recorded gradient norms.
+ *
+ * Importing this module does not load the native addon; the first native-backed call does.
+ * `fused-optim/schedules` and `fused-optim/refine` never load it.
+ */
 export * from './schedules/index.js';
 export * from './refine/index.js';
+export * from './optim/index.js';
+export { NormTrace } from './trace.js';
+export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
+export { CudaError, NativeAddonError } from './errors.js';

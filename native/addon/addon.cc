@@ -139,9 +139,10 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
       }
     }
   }
-  auto hp = require_f64(info, 4, "hyperparameters", kHpCount);
-  auto out = require_f64(info, 5, "out", kOutCount);
-  int threads = static_cast<int>(require_int(info, 6, "threads", 0, 256));
+  const size_t at = kind == Kind::Adam ? 4 : 3;  // hp, out, threads follow the arrays
+  auto hp = require_f64(info, at, "hyperparameters", kHpCount);
+  auto out = require_f64(info, at + 1, "out", kOutCount);
+  int threads = static_cast<int>(require_int(info, at + 2, "threads", 0, 256));
   HyperParams h = HyperParams::unpack(kind, hp.Data());
   if (kind == Kind::SGD && h.beta1 != 0.0 && !s1) {
     throw_type(env, "Expected a Float32Array for momentumBuffer when momentum is not 0");

@@ -13,3 +13,17 @@ export {
   type ParamInit,
   type StepInfo,
 } from './optimizer.js';
+export {
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  STATE_DICT_FORMAT,
+  STATE_NAMES,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpoint,
+  readCheckpointSync,
+  type CheckpointErrorCode,
+  type CheckpointTrace,
+  type OptimizerStateDict,
+} from './checkpoint.js';

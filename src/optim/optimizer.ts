@@ -6,6 +6,17 @@ import { HP, KIND, OUT, SLOT, TRACE_FIELDS, loadNative, type NativeOptimizer } f
 import type { Schedule } from '../schedules/types.js';
 import { NormTrace, type OptimizerKind } from '../trace.js';
 import * as v from '../validate.js';
+import {
+  CHECKPOINT_VERSION,
+  STATE_DICT_FORMAT,
+  STATE_NAMES,
+  checkStateDict,
+  readCheckpoint,
+  readCheckpointSync,
+  writeCheckpoint,
+  writeCheckpointSync,
+  type OptimizerStateDict,
+} from './checkpoint.js';
 import { readOutcome } from './functional.js';
 import {
   ADAMW_DEFAULTS,
@@ -77,6 +88,7 @@ export function resolveDevice(name: string, spec: unknown): string {
 export abstract class FusedOptimizer<H extends object> implements Disposable {
   readonly #native: NativeOptimizer;
   readonly #name: string;
+  readonly #kind: OptimizerKind;
   readonly #lengths: number[];
   readonly #hp = new Float64Array(HP.count);
   readonly #out = new Float64Array(OUT.count);
@@ -97,6 +109,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   protected constructor(name: string, nativeKind: number, traceKind: OptimizerKind, params: unknown, options: Record<string, unknown>) {
     this.#name = name;
+    this.#kind = traceKind;
     if (!Array.isArray(params)) throw v.typeError('params', 'an array of Float32Array or lengths', params);
     if (params.length === 0) throw v.rangeError('params', 'at least one tensor', params);
     this.#lengths = params.map((p, i) => {
@@ -104,6 +117,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       if (typeof p === 'number') return v.integer(`params[${i}]`, p, 0, 2 ** 40);
       throw v.typeError(`params[${i}]`, 'a Float32Array or a length', p);
     });
+    // The `lengths` getter hands this array out: frozen, so a caller cannot desynchronise it
+    // from the native layout.
+    Object.freeze(this.#lengths);
     this.#lr = resolveLearningRate('options.lr', options.lr === undefined ? 1e-3 : options.lr);
     const threads = options.threads === undefined ? 0 : v.integer('options.threads', options.threads, 1, 256);
     this.#traceCapacity =
@@ -129,6 +145,13 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   protected abstract pack(hp: Float64Array, lr: number): void;
   /** Current resolved hyperparameters (subclasses). */
   abstract get hyperparameters(): Readonly<H>;
+  /**
+   * Internal (checkpoints): validates saved hyperparameters (all but lr) for this optimizer,
+   * without applying them. Throws TypeError/RangeError naming `prefix.key`.
+   */
+  protected abstract checkHyperparameters(saved: unknown, prefix: string): H;
+  /** Internal (checkpoints): applies hyperparameters returned by `checkHyperparameters`. */
+  protected abstract restoreHyperparameters(h: H): void;
 
   // --- guards -------------------------------------------------------------------------
 
@@ -140,6 +163,11 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return this.#native;
   }
 
+  /** For getters that stay readable during a stepAsync but not after dispose. */
+  #alive(): void {
+    if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer has been disposed`);
+  }
+
   #index(index: unknown): number {
     return v.integer('index', index, 0, this.#lengths.length - 1);
   }
@@ -148,16 +176,19 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   /** Number of tensors. */
   get numTensors(): number {
+    this.#alive();
     return this.#lengths.length;
   }
 
   /** Total number of parameters. */
   get numParams(): number {
+    this.#alive();
     return this.#lengths.reduce((a, b) => a + b, 0);
   }
 
   /** Length of each tensor. */
   get lengths(): readonly number[] {
+    this.#alive();
     return this.#lengths;
   }
 
@@ -243,6 +274,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   /** The learning rate: a number or a schedule of the iteration. */
   get lr(): LearningRate {
+    this.#alive();
     return this.#lr;
   }
 
@@ -253,6 +285,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   /** The learning rate the next step will use. */
   get currentLr(): number {
+    this.#alive();
     return this.#lrAt(this.#iteration);
   }
 
@@ -270,6 +303,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   /** The last step's outcome, or null before the first step. */
   get lastStep(): StepInfo | null {
+    this.#alive();
     return this.#last;
   }
 
@@ -378,6 +412,154 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return old;
   }
 
+  // --- checkpoints ----------------------------------------------------------------------------
+
+  /** `'sgd'`, `'adam'` or `'adamw'`: the kind recorded in traces and checkpoints. */
+  get kind(): OptimizerKind {
+    this.#alive();
+    return this.#kind;
+  }
+
+  /**
+   * A snapshot of everything needed to resume bit for bit: parameters, state (exp_avg,
+   * exp_avg_sq / momentum buffer), iteration, applied-step count, hyperparameters, the lr
+   * when it is a number, and the trace so far. The arrays are copies (read with `readSlot`,
+   * so this works on every device). Gradients are not included.
+   *
+   * A schedule is a function and is not serialised: `lr` is `null` then, and the caller passes
+   * the same schedule to the optimizer it loads into; loading restores the iteration, which is
+   * the schedule's position. (A stateful schedule such as `ReduceOnPlateau` keeps its own state.)
+   */
+  stateDict(): OptimizerStateDict {
+    const native = this.live();
+    const read = (slot: number): Float32Array[] =>
+      this.#lengths.map((n, i) => {
+        const a = new Float32Array(n);
+        if (n > 0) native.readSlot(slot, i, a);
+        return a;
+      });
+    const names = STATE_NAMES[this.#kind];
+    const state: Record<string, Float32Array[]> = {};
+    names.forEach((key, k) => {
+      state[key] = read(k === 0 ? SLOT.state1 : SLOT.state2);
+    });
+    let trace: OptimizerStateDict['trace'] = null;
+    if (this.#traceCapacity > 0) {
+      this.#drainTrace();
+      const t = this.#trace;
+      trace = { l2: t.l2.slice(), l1: t.l1.slice(), skipped: t.skipped.slice(), lr: t.lr.slice() };
+    }
+    const { lr: _lr, ...hyperparameters } = this.#resolved();
+    let nextLr: number | null = null;
+    try {
+      nextLr = this.#lrAt(this.#iteration);
+    } catch {
+      /* informative only */
+    }
+    return {
+      format: STATE_DICT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      kind: this.#kind,
+      lengths: [...this.#lengths],
+      iteration: this.#iteration,
+      appliedSteps: this.#applied,
+      hyperparameters: hyperparameters as Record<string, number | boolean | null>,
+      lr: typeof this.#lr === 'number' ? this.#lr : null,
+      nextLr,
+      params: read(SLOT.params),
+      state,
+      trace,
+    };
+  }
+
+  /** The subclass's resolved hyperparameters, without evaluating the schedule. */
+  #resolved(): Record<string, unknown> {
+    return this.checkHyperparameters({}, 'current') as Record<string, unknown>;
+  }
+
+  /**
+   * Restores a state dict from `stateDict()` (or `readCheckpoint`). Everything is validated
+   * before anything is written: a state of another kind, tensor count or tensor lengths, or
+   * with a bad value, throws a TypeError/RangeError naming the field and leaves this optimizer
+   * as it was. Restores parameters, state, counters, hyperparameters, the lr when it was a
+   * number (a saved schedule requires this optimizer to have a schedule: pass the same one), and
+   * the trace (the native ring's unread records are discarded). Gradients are left as they are.
+   */
+  loadStateDict(state: OptimizerStateDict): void {
+    this.#load(state, 'state', null);
+  }
+
+  #load(state: unknown, name: string, source: string | null): void {
+    const native = this.live();
+    let s: OptimizerStateDict;
+    let h: H;
+    let trace: NormTrace | null = null;
+    try {
+      s = checkStateDict(state, { kind: this.#kind, lengths: this.#lengths, optimizer: this.#name }, name);
+      h = this.checkHyperparameters(s.hyperparameters, `${name}.hyperparameters`);
+      if (s.lr === null && typeof this.#lr === 'number') {
+        throw new RangeError(
+          `Expected this ${this.#name} optimizer to have an lr schedule because ${name}.lr is null (it was saved with a schedule, which is not serialised) but its lr is the number ${this.#lr}; construct it with the same schedule, or set optimizer.lr after loading`,
+        );
+      }
+      if (s.trace !== null && this.#traceCapacity > 0) {
+        const t = s.trace;
+        trace = new NormTrace({ kind: this.#kind, capacity: t.l2.length, l2: t.l2, l1: t.l1, skipped: t.skipped, lr: t.lr });
+      }
+    } catch (e) {
+      if (source === null) throw e;
+      const err = e as Error;
+      const Ctor = err instanceof TypeError ? TypeError : err instanceof RangeError ? RangeError : Error;
+      throw new Ctor(`Cannot load the checkpoint ${source} into this ${this.#name} optimizer: ${err.message}`, { cause: e });
+    }
+    // Validated: write.
+    const write = (slot: number, arrays: Float32Array[]): void => {
+      arrays.forEach((a, i) => {
+        if (a.length > 0) native.writeSlot(slot, i, a);
+      });
+    };
+    write(SLOT.params, s.params);
+    STATE_NAMES[this.#kind].forEach((key, k) => write(k === 0 ? SLOT.state1 : SLOT.state2, s.state[key]));
+    this.#drainTrace(); // discard the records of the run being replaced
+    this.setCounters(s.iteration, s.appliedSteps);
+    this.restoreHyperparameters(h);
+    if (s.lr !== null) this.#lr = s.lr;
+    this.#trace = trace ?? new NormTrace({ kind: this.#kind });
+    this.#last = null;
+  }
+
+  /**
+   * Saves a checkpoint file (docs/checkpoint-format.md), atomically: temporary file in the same
+   * directory, fsync, rename. The state is snapshotted when `save` is called; stepping while
+   * the file is written does not change what is written.
+   */
+  async save(path: string): Promise<void> {
+    const state = this.stateDict();
+    await writeCheckpoint(path, state);
+  }
+
+  /** {@link FusedOptimizer.save}, synchronously. */
+  saveSync(path: string): void {
+    writeCheckpointSync(path, this.stateDict());
+  }
+
+  /**
+   * Loads a checkpoint file saved by `save` into this optimizer. A truncated or corrupt file
+   * throws a `CheckpointError`; one of another kind, tensor count or lengths a `RangeError`;
+   * either way this optimizer is left as it was.
+   */
+  async load(path: string): Promise<void> {
+    this.live();
+    const state = await readCheckpoint(path);
+    this.#load(state, 'checkpoint', path);
+  }
+
+  /** {@link FusedOptimizer.load}, synchronously. */
+  loadSync(path: string): void {
+    this.live();
+    this.#load(readCheckpointSync(path), 'checkpoint', path);
+  }
+
   // --- lifetime -------------------------------------------------------------------------------
 
   /** True once `dispose()` was called. */
@@ -446,11 +628,22 @@ class AdamFamily extends FusedOptimizer<ResolvedAdam> {
     return { ...this.#h, lr: this.currentLr };
   }
 
+  protected checkHyperparameters(saved: unknown, prefix: string): ResolvedAdam {
+    const h = resolveAdam(saved, prefix, this.#h);
+    if (this.kind === 'adamw' && !h.decoupled) throw v.rangeError(`${prefix}.decoupled`, 'true (AdamW always decouples weight decay)', h.decoupled);
+    return h;
+  }
+
+  protected restoreHyperparameters(h: ResolvedAdam): void {
+    this.#h = h;
+  }
+
   /** Changes hyperparameters for the following steps (validated like the constructor). */
   setOptions(options: Omit<AdamHyperparameters, 'lr'> & { lr?: LearningRate; threads?: number }): void {
     const native = this.live();
     const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
     const h = resolveAdam(o, 'options', this.#h, ['lr', 'threads']);
+    if (this.kind === 'adamw' && !h.decoupled) throw v.rangeError('options.decoupled', 'true (AdamW always decouples weight decay; use Adam)', o.decoupled);
     if (o.threads !== undefined) threadsOption(native, o.threads);
     if (o.lr !== undefined) this.lr = o.lr as LearningRate;
     this.#h = h;
@@ -499,6 +692,14 @@ export class SGD extends FusedOptimizer<ResolvedSgd> {
 
   get hyperparameters(): Readonly<ResolvedSgd> {
     return { ...this.#h, lr: this.currentLr };
+  }
+
+  protected checkHyperparameters(saved: unknown, prefix: string): ResolvedSgd {
+    return resolveSgd(saved, prefix, this.#h);
+  }
+
+  protected restoreHyperparameters(h: ResolvedSgd): void {
+    this.#h = h;
   }
 
   setOptions(options: Omit<SgdHyperparameters, 'lr'> & { lr?: LearningRate; threads?: number }): void {

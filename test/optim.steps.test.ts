@@ -5,8 +5,8 @@
  * Tolerances: params are compared as |a − e| / max(|e|, 1e-2) ≤ 2e-6. float32 arithmetic gives
  * a relative error of ~6e-8 per operation; a step chains ~10 of them and 7 steps accumulate,
  * so ~1e-6 is the expected worst case; the 1e-2 floor stops weights that pass near 0 from
- * turning an absolute error of 1e-10 into a huge relative one. Norms are sums in double of
- * the same float32 values in a different order: relative 1e-12.
+ * turning an absolute error of 1e-10 into a huge relative one. Norms are lane-wise float
+ * sums of 16 terms flushed to double (native/cpu/kernels.inc): relative 2e-6.
  */
 import { describe, expect, test } from 'vitest';
 
@@ -24,7 +24,8 @@ import {
 const STEPS = 7;
 const PARAM_TOL = 2e-6;
 const PARAM_FLOOR = 1e-2;
-const NORM_TOL = 1e-12;
+// Norms: per-lane float sums of 16 terms flushed to double (native/cpu/kernels.inc): ~1e-6 worst case.
+const NORM_TOL = 2e-6;
 /**
  * Optimizer states (m, v, momentum) are sums of gradients that can cancel to ~0, so their
  * relative error uses a floor of 5% of the state's RMS: |a − e| / max(|e|, 0.05·rms) ≤ 1e-5.
@@ -103,7 +104,7 @@ describe('adamStep (functional) against the float64 reference', () => {
           const ref = refAdamStep(P, [g], M, V, o, t);
           expect(Math.abs(res.gradNormL2 - ref.l2) / ref.l2).toBeLessThan(NORM_TOL);
           expect(Math.abs(res.gradNormL1 - ref.l1) / ref.l1).toBeLessThan(NORM_TOL);
-          expect(Math.abs(res.clipCoef - ref.clipCoef)).toBeLessThan(1e-12);
+          expect(Math.abs(res.clipCoef - ref.clipCoef)).toBeLessThan(NORM_TOL);
           if (o.maxGradNorm === 0.5 && n > 100) expect(res.clipCoef).toBeLessThan(1);
           expect(res.skipped).toBe(false);
         }
@@ -130,7 +131,7 @@ describe('sgdStep (functional) against the float64 reference', () => {
           const res = sgdStep(p, g, buf, { ...o, maxGradNorm: o.maxGradNorm ?? undefined, step: t });
           const ref = refSgdStep(P, [g], B, o, t);
           expect(Math.abs(res.gradNormL2 - ref.l2) / ref.l2).toBeLessThan(NORM_TOL);
-          expect(Math.abs(res.clipCoef - ref.clipCoef)).toBeLessThan(1e-12);
+          expect(Math.abs(res.clipCoef - ref.clipCoef)).toBeLessThan(NORM_TOL);
         }
         expect(maxRelError(p, P[0], PARAM_FLOOR)).toBeLessThan(PARAM_TOL);
         if (buf) expect(maxRelError(buf, B[0], stateFloor(B[0]))).toBeLessThan(STATE_TOL);
@@ -169,12 +170,12 @@ describe('optimizer classes (arena of many tensors) against the reference', () =
           expect(info.lr).toBe(schedule(t - 1));
           expect(Math.abs(info.gradNormL2 - ref.l2) / ref.l2).toBeLessThan(NORM_TOL);
           expect(Math.abs(info.gradNormL1 - ref.l1) / ref.l1).toBeLessThan(NORM_TOL);
-          expect(Math.abs(info.clipCoef - ref.clipCoef)).toBeLessThan(1e-12);
+          expect(Math.abs(info.clipCoef - ref.clipCoef)).toBeLessThan(NORM_TOL);
           const norms = opt.tensorNorms();
           gs.forEach((g, i) => {
             let sq = 0;
             for (const x of g) sq += x * x;
-            expect(Math.abs(norms.l2[i] - Math.sqrt(sq))).toBeLessThanOrEqual(1e-12 * Math.sqrt(sq));
+            expect(Math.abs(norms.l2[i] - Math.sqrt(sq))).toBeLessThanOrEqual(NORM_TOL * Math.sqrt(sq));
           });
         }
         P.forEach((ref, i) => {

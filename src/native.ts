@@ -64,6 +64,11 @@ export interface NativeOptimizer {
   offsets(): Float64Array;
   step(hp: Float64Array, out: Float64Array): void;
   stepAsync(hp: Float64Array, out: Float64Array): Promise<void>;
+  /**
+   * The outcome of the step taken at `iteration` into `out` (waits for the device); false when
+   * it is no longer held. For backends with `outcomeIsLazy` (CUDA), whose step() leaves `out` NaN.
+   */
+  readOutcome(out: Float64Array, iteration: number): boolean;
   tensorSums(sq: Float64Array, abs: Float64Array): void;
   readTrace(dst: Float64Array): number;
   writeSlot(slot: number, index: number, src: Float32Array): void;
@@ -78,6 +83,8 @@ export interface NativeOptimizer {
   readonly nativeBytes: number;
   readonly disposed: boolean;
   readonly busy: boolean;
+  /** True on CUDA: step() returns before the device is done; see readOutcome. */
+  readonly outcomeIsLazy: boolean;
 }
 
 export interface NativeAddon {
@@ -89,6 +96,10 @@ export interface NativeAddon {
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, hp: Float64Array, out: Float64Array, threads: number): void;
   sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, hp: Float64Array, out: Float64Array, threads: number): void;
   streamFloor(a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array, scale: number, threads: number): void;
+  /** Benchmarks: device time in ms of each of `iters` device-to-device copies of `bytes` (throws a CudaError without CUDA). */
+  cudaCopyTimes(device: number, bytes: number, iters: number): Float64Array;
+  /** Benchmarks: device time in ms of each of `iters` calls of fn, from CUDA events on the device's stream. */
+  cudaTimeCalls(device: number, iters: number, fn: () => void): Float64Array;
   Optimizer: new (kind: number, lengths: Float64Array, device: string, traceCapacity: number, threads: number) => NativeOptimizer;
   HP_COUNT: number;
   OUT_COUNT: number;

@@ -2,10 +2,12 @@
 // and the Optimizer class (optimizer_wrap.cc).
 #include "addon.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "../core/device_api.h"
 #include "../core/layout.h"
@@ -199,6 +201,43 @@ Napi::Value StreamFloor(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Float64Array to_f64(Napi::Env env, const std::vector<double>& v) {
+  auto out = Napi::Float64Array::New(env, v.size());
+  std::copy(v.begin(), v.end(), out.Data());
+  return out;
+}
+
+// cudaCopyTimes(device, bytes, iters) → Float64Array of ms per device-to-device copy (bench/gpu:
+// the bandwidth ceiling a step is compared with).
+Napi::Value CudaCopyTimes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = static_cast<int>(require_int(info, 0, "device", 0, 1023));
+  int64_t bytes = require_int(info, 1, "bytes", 16, int64_t{1} << 40);
+  int iters = static_cast<int>(require_int(info, 2, "iters", 1, 100000));
+  try {
+    return to_f64(env, cuda::copy_times_ms(device, bytes / 16 * 16, iters));
+  } catch (...) {
+    rethrow_as_js(env);
+  }
+  return env.Undefined();
+}
+
+// cudaTimeCalls(device, iters, fn) → Float64Array of the device time in ms of each fn() call,
+// from CUDA events on the stream every optimizer on `device` enqueues to.
+Napi::Value CudaTimeCalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int device = static_cast<int>(require_int(info, 0, "device", 0, 1023));
+  int iters = static_cast<int>(require_int(info, 1, "iters", 1, 100000));
+  if (!info[2].IsFunction()) throw_type(env, "Expected a function for fn");
+  Napi::Function fn = info[2].As<Napi::Function>();
+  try {
+    return to_f64(env, cuda::time_calls(device, iters, [&] { fn.Call({}); }));
+  } catch (...) {
+    rethrow_as_js(env);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
@@ -209,6 +248,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
   exports.Set("streamFloor", Napi::Function::New(env, StreamFloor, "streamFloor"));
+  exports.Set("cudaCopyTimes", Napi::Function::New(env, CudaCopyTimes, "cudaCopyTimes"));
+  exports.Set("cudaTimeCalls", Napi::Function::New(env, CudaTimeCalls, "cudaTimeCalls"));
   exports.Set("HP_COUNT", Napi::Number::New(env, kHpCount));
   exports.Set("OUT_COUNT", Napi::Number::New(env, kOutCount));
   exports.Set("TRACE_FIELDS", Napi::Number::New(env, kTraceFields));

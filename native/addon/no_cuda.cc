@@ -20,4 +20,12 @@ std::unique_ptr<OptimizerBackend> make_optimizer(Kind, Layout, int64_t, int) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
 
+std::vector<double> copy_times_ms(int, int64_t, int) {
+  throw DeviceError("cudaErrorNotCompiled", probe().reason);
+}
+
+std::vector<double> time_calls(int, int, const std::function<void()>&) {
+  throw DeviceError("cudaErrorNotCompiled", probe().reason);
+}
+
 }  // namespace fo::cuda

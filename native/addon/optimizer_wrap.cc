@@ -32,6 +32,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
             InstanceMethod<&OptimizerWrap::Offsets>("offsets"),
             InstanceMethod<&OptimizerWrap::Step>("step"),
             InstanceMethod<&OptimizerWrap::StepAsync>("stepAsync"),
+            InstanceMethod<&OptimizerWrap::ReadOutcome>("readOutcome"),
             InstanceMethod<&OptimizerWrap::TensorSums>("tensorSums"),
             InstanceMethod<&OptimizerWrap::ReadTrace>("readTrace"),
             InstanceMethod<&OptimizerWrap::WriteSlot>("writeSlot"),
@@ -45,6 +46,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
             InstanceAccessor<&OptimizerWrap::NativeBytes>("nativeBytes"),
             InstanceAccessor<&OptimizerWrap::Disposed>("disposed"),
             InstanceAccessor<&OptimizerWrap::Busy>("busy"),
+            InstanceAccessor<&OptimizerWrap::OutcomeIsLazy>("outcomeIsLazy"),
         });
   }
 
@@ -161,6 +163,22 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       rethrow_as_js(env);
     }
     return env.Undefined();
+  }
+
+  // readOutcome(out, iteration) → false when that step's outcome is no longer held. For a
+  // backend whose step() returns before the device is done (CUDA): waits for the device.
+  Napi::Value ReadOutcome(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OptimizerBackend& b = live(env);
+    auto out = require_f64(info, 0, "out", kOutCount);
+    int64_t iteration = require_int(info, 1, "iteration", 0, int64_t{1} << 53);
+    bool ok = false;
+    try {
+      ok = b.read_outcome(iteration, out.Data());
+    } catch (...) {
+      rethrow_as_js(env);
+    }
+    return Napi::Boolean::New(env, ok);
   }
 
   class StepWorker : public Napi::AsyncWorker {
@@ -318,8 +336,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   Napi::Value SetCounters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     OptimizerBackend& b = live(env);
-    b.set_iteration(require_int(info, 0, "iteration", 0, int64_t{1} << 53));
-    b.set_applied(require_int(info, 1, "applied", 0, int64_t{1} << 53));
+    int64_t iteration = require_int(info, 0, "iteration", 0, int64_t{1} << 53);
+    int64_t applied = require_int(info, 1, "applied", 0, int64_t{1} << 53);
+    try {
+      b.set_applied(applied);  // a device backend enqueues it on its stream
+    } catch (...) {
+      rethrow_as_js(env);
+    }
+    b.set_iteration(iteration);
     return env.Undefined();
   }
 
@@ -328,7 +352,11 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     OptimizerBackend& b = live(env);
     auto out = Napi::Float64Array::New(env, 3);
     out[0] = static_cast<double>(b.iteration());
-    out[1] = static_cast<double>(b.applied());
+    try {
+      out[1] = static_cast<double>(b.applied());  // waits for a device backend
+    } catch (...) {
+      rethrow_as_js(env);
+    }
     out[2] = static_cast<double>(b.trace_dropped());
     return out;
   }
@@ -391,6 +419,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   }
   Napi::Value Busy(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), busy_);
+  }
+  Napi::Value OutcomeIsLazy(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), backend_ && backend_->outcome_is_lazy());
   }
 
   std::unique_ptr<OptimizerBackend> backend_;

@@ -26,9 +26,16 @@ class OptimizerBackend {
   Kind kind() const { return kind_; }
   int slots() const { return kind_ == Kind::Adam ? 4 : 3; }
 
-  // One step. `lr` is already in `h`. Writes kOutCount values to `out` (for a device backend
-  // this may be a lazily synchronised copy, see the backend).
+  // One step. `lr` is already in `h`. Writes kOutCount values to `out`, unless the outcome is
+  // lazy (outcome_is_lazy()): then `out` is filled with NaN and read_outcome() fetches it.
   virtual void step(const HyperParams& h, double* out) = 0;
+
+  // A device backend enqueues a step and returns without waiting for it; its outcome is read
+  // on demand, which waits for the device.
+  virtual bool outcome_is_lazy() const { return false; }
+  // Writes the outcome of the step taken at `iteration` (0-based) to `out` (kOutCount doubles),
+  // waiting for it. Returns false when that outcome is no longer (or not) held.
+  virtual bool read_outcome(int64_t iteration, double* out) { return false; }
 
   // Per-tensor sums of the last step's gradient: sum g^2 and sum |g|.
   virtual void tensor_sums(double* sq, double* abs) = 0;
@@ -41,8 +48,9 @@ class OptimizerBackend {
   virtual void read_slot(int slot, int64_t offset, float* dst, int64_t n) = 0;
   virtual void fill_slot(int slot, float value) = 0;
 
-  int64_t applied() const { return applied_; }
-  void set_applied(int64_t a) { applied_ = a; }
+  // The applied-step count (a device backend keeps it on the device: reading it waits).
+  virtual int64_t applied() const { return applied_; }
+  virtual void set_applied(int64_t a) { applied_ = a; }
   int64_t iteration() const { return iteration_; }
   void set_iteration(int64_t i) { iteration_ = i; }
 

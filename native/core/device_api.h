@@ -2,6 +2,7 @@
 // compiled in, and by native/addon/no_cuda.cc otherwise.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,13 @@ const Probe& probe();
 // Creates a CUDA arena for `device`. Throws DeviceError (with a CUDA error name) on failure.
 std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
                                                  int device);
+
+// Benchmark helpers (bench/gpu), on the stream every optimizer of `device` uses.
+// Device time in ms of each of `iters` device-to-device copies of `bytes` (after a warm-up).
+std::vector<double> copy_times_ms(int device, int64_t bytes, int iters);
+// Calls fn() `iters` times with a CUDA event recorded before the first call and after each;
+// returns the device time in ms between consecutive events (waits for the device).
+std::vector<double> time_calls(int device, int iters, const std::function<void()>& fn);
 
 }  // namespace cuda
 }  // namespace fo

@@ -18,6 +18,7 @@ import {
   type OptimizerStateDict,
 } from './checkpoint.js';
 import { readOutcome } from './functional.js';
+import { lazyStepInfo } from './lazy-outcome.js';
 import {
   ADAMW_DEFAULTS,
   ADAM_DEFAULTS,
@@ -100,7 +101,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   #unread = 0;
   #lr: LearningRate;
   #iteration = 0;
-  #applied = 0;
+  #appliedValue = 0;
+  /** A device optimizer's applied-step count lives on the device: read it when asked for. */
+  #appliedStale = false;
   #busy = false;
   #disposed = false;
   #last: StepInfo | null = null;
@@ -192,7 +195,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return this.#lengths;
   }
 
-  /** `'cpu'` or `'cuda'`. */
+  /** `'cpu'` or `'cuda:N'`. */
   get device(): string {
     return this.live().device ?? 'cpu';
   }
@@ -324,10 +327,23 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   // --- stepping -------------------------------------------------------------------------------
 
+  get #applied(): number {
+    if (this.#appliedStale && !this.#disposed) this.#applied = this.#native.counters()[1];
+    return this.#appliedValue;
+  }
+
+  set #applied(value: number) {
+    this.#appliedValue = value;
+    this.#appliedStale = false;
+  }
+
   #finish(out: Float64Array, lr: number, iteration: number): StepInfo {
-    const info: StepInfo = { ...readOutcome(out), iteration, lr };
+    // On CUDA the step was only enqueued: its outcome is fetched when a field is first read.
+    const lazy = this.#native.outcomeIsLazy;
+    const info: StepInfo = lazy ? lazyStepInfo<StepInfo>(this.#native, this.#name, iteration, lr) : { ...readOutcome(out), iteration, lr };
     this.#iteration = iteration + 1;
-    this.#applied = out[OUT.applied];
+    if (lazy) this.#appliedStale = true;
+    else this.#applied = out[OUT.applied];
     this.#last = info;
     if (this.#traceCapacity > 0 && ++this.#unread >= this.#traceCapacity / 2) this.#drainTrace();
     return info;

@@ -1,0 +1,578 @@
+// CUDA backend, host side: the device probe, the optimizer arena in device memory, pinned
+// staging for uploads and downloads, and the benchmark helpers. Kernels are in kernels.cu.
+//
+// Memory of one optimizer (DESIGN.md "Memory model"): one device buffer per state (params,
+// grads, exp_avg, exp_avg_sq / momentum), laid out by fo::Layout (64-byte aligned segments),
+// plus the chunk table, per-chunk partials, per-tensor sums, the device state (applied-step
+// count, decisions), the trace ring, and in pinned host memory a ring of step outcomes (written
+// by the finalize kernel through the mapping) and two staging buffers. Everything is allocated
+// at construction; a step allocates nothing and never waits for the device.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../core/device_api.h"
+#include "cuda_check.h"
+#include "kernels.h"
+
+namespace fo::cuda {
+
+// Bit of the hyperparameter flags, benchmarks only (bench/gpu/check.mjs): a one-pass step
+// without the reduction, the finalize kernel and the trace (norms are not computed, the
+// applied-step count does not move). It measures what the norms and the trace cost.
+constexpr uint32_t kFlagBenchNoReduce = 1u << 8;
+
+std::string describe(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + " (" + cudaGetErrorString(e) + ")";
+}
+
+void throw_cuda(cudaError_t e, const char* call, const char* file, int line) {
+  // A failed call leaves its error as the runtime's "last error" (for errors that are not
+  // sticky): clear it, or the next launch check would report it again.
+  cudaGetLastError();
+  const char* short_file = std::strstr(file, "native/");
+  std::string msg = std::string("fused-optim: CUDA error ") + describe(e) + " in " + call +
+                    " at " + (short_file ? short_file : file) + ":" + std::to_string(line);
+  throw DeviceError(cudaGetErrorName(e), msg);
+}
+
+cudaStream_t device_stream(int device) {
+  static std::mutex mu;
+  static std::map<int, cudaStream_t> streams;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = streams.find(device);
+  if (it != streams.end()) return it->second;
+  use_device(device);
+  cudaStream_t s = nullptr;
+  FO_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  streams[device] = s;
+  return s;
+}
+
+namespace {
+
+std::string version_string(int v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+std::string& probe_code() {
+  static std::string code = "cudaErrorNoDevice";
+  return code;
+}
+
+// Smallest compute capability the binary has code for (cuda.cmake: sm_80 SASS and up).
+constexpr int kMinMajor = 8;
+
+Probe run_probe() {
+  Probe q;
+  q.compiled = true;
+  int rt = 0;
+  if (cudaRuntimeGetVersion(&rt) == cudaSuccess) q.runtime_version = version_string(rt);
+  int drv = 0;
+  if (cudaDriverGetVersion(&drv) == cudaSuccess && drv > 0) q.driver_version = version_string(drv);
+  int n = 0;
+  cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    probe_code() = cudaGetErrorName(e);
+    q.reason = "no CUDA device: " + describe(e);
+    if (e == cudaErrorInsufficientDriver) {
+      q.reason += drv > 0 ? "; the NVIDIA driver (CUDA " + q.driver_version +
+                                ") is older than this build's CUDA runtime " + q.runtime_version
+                          : "; no NVIDIA driver is loaded on this machine";
+    }
+    return q;
+  }
+  if (n == 0) {
+    q.reason = "no CUDA device: cudaGetDeviceCount found none";
+    return q;
+  }
+  int usable = 0;
+  for (int d = 0; d < n; ++d) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
+      cudaGetLastError();
+      q.devices.push_back("device " + std::to_string(d) + " (properties unavailable)");
+      continue;
+    }
+    char gib[32];
+    std::snprintf(gib, sizeof gib, "%.0f GiB", static_cast<double>(p.totalGlobalMem) / (1 << 30));
+    std::string s = std::string(p.name) + " (sm_" + std::to_string(p.major) +
+                    std::to_string(p.minor) + ", " + gib + ")";
+    if (p.major < kMinMajor) {
+      s += " [unsupported: this build needs sm_80 or newer]";
+    } else {
+      ++usable;
+    }
+    q.devices.push_back(s);
+  }
+  if (usable == 0) {
+    probe_code() = "cudaErrorNoKernelImageForDevice";
+    q.reason = "no CUDA device this build supports (sm_80 or newer): " + q.devices[0];
+    return q;
+  }
+  q.available = true;
+  return q;
+}
+
+// Two pinned buffers through which every host copy goes. Uploads are packed one after
+// another into the current buffer and copied asynchronously; when it is full the other one is
+// used, after waiting for its last copies. Downloads alternate whole buffers and wait.
+class Stager {
+ public:
+  static constexpr size_t kBytes = size_t{8} << 20;
+
+  Stager() : buf_{PinnedBuffer(kBytes), PinnedBuffer(kBytes)} {}
+
+  void upload(cudaStream_t s, void* dev, const void* src, size_t bytes) {
+    auto* d = static_cast<char*>(dev);
+    auto* h = static_cast<const char*>(src);
+    while (bytes > 0) {
+      if (used_ == kBytes) next_buffer(s);
+      const size_t n = std::min(bytes, kBytes - used_);
+      char* stage = buf_[cur_].as<char>() + used_;
+      std::memcpy(stage, h, n);
+      FO_CUDA(cudaMemcpyAsync(d, stage, n, cudaMemcpyHostToDevice, s));
+      used_ += n;
+      d += n;
+      h += n;
+      bytes -= n;
+    }
+  }
+
+  void download(cudaStream_t s, void* dst, const void* dev, size_t bytes) {
+    auto* h = static_cast<char*>(dst);
+    auto* d = static_cast<const char*>(dev);
+    FO_CUDA(cudaEventRecord(done_[cur_].get(), s));  // covers uploads still in flight
+    size_t off[2] = {0, 0}, len[2] = {0, 0};
+    int b = cur_ ^ 1;
+    for (size_t at = 0; at < bytes;) {
+      const size_t n = std::min(kBytes, bytes - at);
+      FO_CUDA(cudaEventSynchronize(done_[b].get()));
+      if (len[b] > 0) std::memcpy(h + off[b], buf_[b].as<char>(), len[b]);
+      FO_CUDA(cudaMemcpyAsync(buf_[b].as<char>(), d + at, n, cudaMemcpyDeviceToHost, s));
+      FO_CUDA(cudaEventRecord(done_[b].get(), s));
+      off[b] = at;
+      len[b] = n;
+      at += n;
+      b ^= 1;
+    }
+    for (int k = 0; k < 2; ++k, b ^= 1) {
+      FO_CUDA(cudaEventSynchronize(done_[b].get()));
+      if (len[b] > 0) std::memcpy(h + off[b], buf_[b].as<char>(), len[b]);
+    }
+    // Everything enqueued before the last download is done: both buffers are free.
+    cur_ = 0;
+    used_ = 0;
+  }
+
+  size_t bytes() const { return 2 * kBytes; }
+
+ private:
+  void next_buffer(cudaStream_t s) {
+    FO_CUDA(cudaEventRecord(done_[cur_].get(), s));
+    cur_ ^= 1;
+    FO_CUDA(cudaEventSynchronize(done_[cur_].get()));
+    used_ = 0;
+  }
+
+  PinnedBuffer buf_[2];
+  Event done_[2];
+  int cur_ = 0;
+  size_t used_ = 0;
+};
+
+// Outcomes of the last kOutcomeRing steps stay readable (StepInfo getters read them lazily).
+constexpr int64_t kOutcomeRing = 1024;
+
+class CudaOptimizer final : public OptimizerBackend {
+ public:
+  CudaOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int device)
+      : OptimizerBackend(kind, std::move(layout), trace_capacity), device_(device) {
+    name_ = "cuda:" + std::to_string(device);
+    use_device(device_);
+    stream_ = device_stream(device_);
+    try {
+      allocate();
+    } catch (...) {
+      // Let queued copies and memsets into what was allocated finish before the owners free it.
+      cudaStreamSynchronize(stream_);
+      cudaGetLastError();
+      throw;
+    }
+  }
+
+  ~CudaOptimizer() override {
+    // Nothing may still read or write this memory when it is freed; errors are ignored here
+    // (at process exit the runtime may already be shutting down).
+    if (stepped_ && cudaSetDevice(device_) == cudaSuccess && stream_ &&
+        cudaEventRecord(stepped_->get(), stream_) == cudaSuccess) {
+      cudaEventSynchronize(stepped_->get());
+    }
+    cudaGetLastError();
+  }
+
+  const char* device_name() const override { return name_.c_str(); }
+  bool outcome_is_lazy() const override { return true; }
+
+  void step(const HyperParams& h, double* out) override {
+    use_device(device_);
+    const bool two_pass = h.two_pass();
+    const bool no_reduce = !two_pass && (h.flags & kFlagBenchNoReduce) != 0;
+    const int64_t t_guess = applied_guess_ + 1;
+
+    PassArgs a{};
+    a.p = slot_ptr(kParams);
+    a.g = slot_ptr(kGrads);
+    a.s1 = slot_ptr(kState1);
+    a.s2 = slot_ptr(kState2);
+    a.chunks = chunks_.as<Chunk>();
+    a.nchunks = static_cast<int64_t>(layout_.chunks.size());
+    a.partials = partials_.as<Partial>();
+    a.state = state_.as<DeviceState>();
+    a.consts.host_t = t_guess;
+    a.consts.lr = h.lr;
+    a.consts.beta1 = h.beta1;
+    a.consts.beta2 = h.beta2;
+    a.consts.kind = static_cast<int32_t>(kind_);
+    if (kind_ == Kind::Adam) {
+      a.consts.adam = make_adam_consts(h, t_guess);
+    } else {
+      a.consts.sgd = make_sgd_consts(h, t_guess);
+    }
+    a.scale = static_cast<float>(h.grad_scale);
+    a.two_pass = 0;
+    const Rule rule = kind_ == Kind::Adam ? Rule::kAdam
+                      : h.beta1 != 0.0    ? Rule::kSgdMomentum
+                                          : Rule::kSgd;
+    const int r = static_cast<int>(rule);
+
+    FinalizeArgs f{};
+    f.partials = a.partials;
+    f.first_chunk = first_chunk_.as<int32_t>();
+    f.items = items_.as<FoldItem>();
+    f.nitems = nitems_;
+    f.ntensors = static_cast<int32_t>(layout_.tensors());
+    f.tensor_sq = tensor_sums_.as<double>();
+    f.tensor_abs = f.tensor_sq + layout_.tensors();
+    f.state = a.state;
+    f.trace = trace_capacity_ > 0 ? trace_.as<double>() : nullptr;
+    f.trace_capacity = trace_capacity_;
+    f.iteration = trace_written_;  // the ring position
+    const int64_t slot = iteration_ % kOutcomeRing;
+    f.outcome = outcomes_dev_ + slot * kOutCount;
+    f.consts = a.consts;
+    f.max_grad_norm = h.max_grad_norm;
+    f.clipping = h.clipping() ? 1 : 0;
+    f.skip_non_finite = h.skip_non_finite() ? 1 : 0;
+    f.two_pass = two_pass ? 1 : 0;
+
+    if (!two_pass) {
+      launch_update(rule, !no_reduce, a, cfg_.grid_update[r][no_reduce ? 0 : 1], stream_);
+      if (!no_reduce) launch_finalize(f, stream_);
+    } else {
+      launch_reduce(a, cfg_.grid_reduce, stream_);
+      launch_finalize(f, stream_);
+      a.two_pass = 1;
+      launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
+    }
+    FO_CUDA(cudaEventRecord(stepped_->get(), stream_));
+
+    if (!no_reduce) {
+      outcome_tag_[slot] = iteration_;
+      if (trace_capacity_ > 0) {
+        if (trace_written_ - trace_read_ >= trace_capacity_) {  // ring full: the oldest is lost
+          ++trace_read_;
+          ++trace_dropped_;
+        }
+        ++trace_written_;
+      }
+      applied_guess_ = t_guess;  // corrected when an outcome is read
+    } else {
+      outcome_tag_[slot] = -1;
+    }
+    ++iteration_;
+    if (out) std::fill(out, out + kOutCount, std::numeric_limits<double>::quiet_NaN());
+  }
+
+  bool read_outcome(int64_t iteration, double* out) override {
+    if (iteration < 0 || iteration >= iteration_ || iteration < iteration_ - kOutcomeRing) {
+      return false;
+    }
+    const int64_t slot = iteration % kOutcomeRing;
+    if (outcome_tag_[slot] != iteration) return false;
+    use_device(device_);
+    FO_CUDA(cudaEventSynchronize(stepped_->get()));
+    const volatile double* src = outcomes_.as<double>() + slot * kOutCount;
+    for (int i = 0; i < kOutCount; ++i) out[i] = src[i];
+    // Every step so far has ended: the newest outcome holds the device's applied count.
+    const int64_t newest = (iteration_ - 1) % kOutcomeRing;
+    if (outcome_tag_[newest] == iteration_ - 1) {
+      const volatile double* nv = outcomes_.as<double>() + newest * kOutCount;
+      applied_guess_ = static_cast<int64_t>(nv[kOutApplied]);
+    }
+    return true;
+  }
+
+  int64_t applied() const override {
+    auto* self = const_cast<CudaOptimizer*>(this);
+    use_device(device_);
+    int64_t a = 0;
+    self->stager_->download(stream_, &a, &state_.as<DeviceState>()->applied, sizeof a);
+    self->applied_guess_ = a;
+    return a;
+  }
+
+  void set_applied(int64_t a) override {
+    use_device(device_);
+    launch_set_applied(state_.as<DeviceState>(), a, stream_);
+    applied_guess_ = a;
+    applied_ = a;
+  }
+
+  void tensor_sums(double* sq, double* abs) override {
+    use_device(device_);
+    const size_t n = layout_.tensors();
+    if (n == 0) return;
+    stager_->download(stream_, sq, tensor_sums_.as<double>(), n * sizeof(double));
+    stager_->download(stream_, abs, tensor_sums_.as<double>() + n, n * sizeof(double));
+  }
+
+  float* host_slot(int) override { return nullptr; }
+
+  void write_slot(int slot, int64_t offset, const float* src, int64_t n) override {
+    if (n <= 0) return;
+    use_device(device_);
+    stager_->upload(stream_, slot_ptr(slot) + offset, src, static_cast<size_t>(n) * 4);
+  }
+
+  void read_slot(int slot, int64_t offset, float* dst, int64_t n) override {
+    if (n <= 0) return;
+    use_device(device_);
+    stager_->download(stream_, dst, slot_ptr(slot) + offset, static_cast<size_t>(n) * 4);
+  }
+
+  void fill_slot(int slot, float value) override {
+    use_device(device_);
+    float* p = slot_ptr(slot);
+    if (!p) return;
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    if (bits == 0) {
+      FO_CUDA(cudaMemsetAsync(p, 0, slots_[slot].bytes(), stream_));
+    } else {
+      launch_fill(p, layout_.total, value, stream_);
+    }
+  }
+
+  int64_t read_trace(double* dst, int64_t max) override {
+    const int64_t n = std::min(max, trace_written_ - trace_read_);
+    if (n <= 0) return 0;
+    use_device(device_);
+    const int64_t r = trace_read_ % trace_capacity_;
+    const int64_t first = std::min(n, trace_capacity_ - r);
+    const double* ring = trace_.as<double>();
+    stager_->download(stream_, dst, ring + r * kTraceFields,
+                      static_cast<size_t>(first * kTraceFields) * sizeof(double));
+    if (n > first) {
+      stager_->download(stream_, dst + first * kTraceFields, ring,
+                        static_cast<size_t>((n - first) * kTraceFields) * sizeof(double));
+    }
+    trace_read_ += n;
+    return n;
+  }
+
+  int64_t native_bytes() const override {
+    int64_t b = 0;
+    for (const auto& s : slots_) b += static_cast<int64_t>(s.bytes());
+    for (const DeviceBuffer* d : {&chunks_, &first_chunk_, &items_, &partials_, &tensor_sums_,
+                                  &state_, &trace_}) {
+      b += static_cast<int64_t>(d->bytes());
+    }
+    b += static_cast<int64_t>(outcomes_.bytes());
+    if (stager_) b += static_cast<int64_t>(stager_->bytes());
+    return b;
+  }
+
+ private:
+  float* slot_ptr(int slot) const {
+    return slot >= 0 && slot < slots() ? slots_[slot].as<float>() : nullptr;
+  }
+
+  void allocate() {
+    cfg_ = pass_config(device_);
+    // At least one aligned segment, so an empty arena still has valid pointers.
+    const size_t slot_bytes = static_cast<size_t>(std::max<int64_t>(layout_.total, 16)) * 4;
+    for (int s = 0; s < slots(); ++s) {
+      slots_[s] = DeviceBuffer(slot_bytes);
+      FO_CUDA(cudaMemsetAsync(slots_[s].as(), 0, slot_bytes, stream_));
+    }
+
+    const std::vector<Chunk>& chunks = layout_.chunks;
+    for (const Chunk& c : chunks) {
+      // The kernels rely on it for their float4 accesses (Layout aligns every segment).
+      if (c.begin % 4 != 0) throw std::logic_error("fused-optim: unaligned chunk in the layout");
+    }
+    chunks_ = DeviceBuffer(chunks.size() * sizeof(Chunk));
+    first_chunk_ = DeviceBuffer(layout_.first_chunk.size() * sizeof(int32_t));
+    std::vector<FoldItem> items = fold_items();
+    nitems_ = static_cast<int32_t>(items.size());
+    items_ = DeviceBuffer(items.size() * sizeof(FoldItem));
+    partials_ = DeviceBuffer(chunks.size() * sizeof(Partial));
+    tensor_sums_ = DeviceBuffer(2 * layout_.tensors() * sizeof(double));
+    state_ = DeviceBuffer(sizeof(DeviceState));
+    trace_ = DeviceBuffer(static_cast<size_t>(trace_capacity_ * kTraceFields) * sizeof(double));
+    outcomes_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
+    outcomes_dev_ = outcomes_.device_ptr<double>();
+    outcome_tag_.assign(static_cast<size_t>(kOutcomeRing), -1);
+    stager_ = std::make_unique<Stager>();
+    stepped_ = std::make_unique<Event>();
+
+    // The tables are uploaded from pageable memory: cudaMemcpyAsync has staged them by the time
+    // it returns, and the stream is synchronised below anyway.
+    auto put = [&](const DeviceBuffer& d, const void* src) {
+      if (d.bytes() > 0) {
+        FO_CUDA(cudaMemcpyAsync(d.as(), src, d.bytes(), cudaMemcpyHostToDevice, stream_));
+      }
+    };
+    put(chunks_, chunks.data());
+    put(first_chunk_, layout_.first_chunk.data());
+    put(items_, items.data());
+    FO_CUDA(cudaMemsetAsync(state_.as(), 0, state_.bytes(), stream_));
+    if (tensor_sums_.bytes() > 0) {
+      FO_CUDA(cudaMemsetAsync(tensor_sums_.as(), 0, tensor_sums_.bytes(), stream_));
+    }
+    FO_CUDA(cudaStreamSynchronize(stream_));
+  }
+
+  // Finalize blocks: a tensor with many chunks gets a block, small ones share one (a warp each).
+  std::vector<FoldItem> fold_items() const {
+    std::vector<FoldItem> items;
+    FoldItem small{0, 0};
+    for (size_t t = 0; t < layout_.tensors(); ++t) {
+      const int32_t nc = layout_.first_chunk[t + 1] - layout_.first_chunk[t];
+      if (nc > kSmallTensorChunks) {
+        if (small.count > 0) items.push_back(small);
+        small = FoldItem{static_cast<int32_t>(t + 1), 0};
+        items.push_back(FoldItem{static_cast<int32_t>(t), -1});
+        continue;
+      }
+      if (small.count == 0) small.first = static_cast<int32_t>(t);
+      if (++small.count == kFoldWarps) {
+        items.push_back(small);
+        small = FoldItem{static_cast<int32_t>(t + 1), 0};
+      }
+    }
+    // Always at least one block: it is the one that decides and records the step.
+    if (small.count > 0 || items.empty()) items.push_back(small);
+    return items;
+  }
+
+  int device_;
+  std::string name_;
+  cudaStream_t stream_ = nullptr;
+  PassConfig cfg_{};
+  DeviceBuffer slots_[kSlotCount];
+  DeviceBuffer chunks_, first_chunk_, items_, partials_, tensor_sums_, state_, trace_;
+  int32_t nitems_ = 0;
+  PinnedBuffer outcomes_;
+  double* outcomes_dev_ = nullptr;
+  std::vector<int64_t> outcome_tag_;  // iteration held by each outcome slot, -1 none
+  std::unique_ptr<Stager> stager_;
+  std::unique_ptr<Event> stepped_;    // recorded after every step
+  int64_t applied_guess_ = 0;         // the host's expectation of the device's applied count
+  int64_t trace_written_ = 0;
+  int64_t trace_read_ = 0;
+};
+
+}  // namespace
+
+const Probe& probe() {
+  static const Probe p = run_probe();
+  return p;
+}
+
+namespace {
+
+// Throws a DeviceError saying why `device` cannot be used, before any other CUDA call.
+void require_device(int device) {
+  const Probe& p = probe();
+  if (!p.available) {
+    throw DeviceError(probe_code(), "fused-optim: CUDA is unavailable: " + p.reason);
+  }
+  if (device < 0 || device >= static_cast<int>(p.devices.size())) {
+    throw DeviceError("cudaErrorInvalidDevice",
+                      "fused-optim: no CUDA device " + std::to_string(device) + " (" +
+                          std::to_string(p.devices.size()) + " found)");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
+                                                 int device) {
+  require_device(device);
+  return std::make_unique<CudaOptimizer>(kind, std::move(layout), trace_capacity, device);
+}
+
+std::vector<double> copy_times_ms(int device, int64_t bytes, int iters) {
+  require_device(device);
+  use_device(device);
+  cudaStream_t s = device_stream(device);
+  DeviceBuffer src(static_cast<size_t>(bytes)), dst(static_cast<size_t>(bytes));
+  // Never time on zeros (a compressing memory system could cheat).
+  launch_fill(src.as<float>(), bytes / 4, 1.25f, s);
+  for (int i = 0; i < 3; ++i) {
+    FO_CUDA(cudaMemcpyAsync(dst.as(), src.as(), src.bytes(), cudaMemcpyDeviceToDevice, s));
+  }
+  std::vector<Event> ev;
+  ev.reserve(static_cast<size_t>(iters) + 1);
+  for (int i = 0; i <= iters; ++i) ev.emplace_back(true);
+  FO_CUDA(cudaEventRecord(ev[0].get(), s));
+  for (int i = 0; i < iters; ++i) {
+    FO_CUDA(cudaMemcpyAsync(dst.as(), src.as(), src.bytes(), cudaMemcpyDeviceToDevice, s));
+    FO_CUDA(cudaEventRecord(ev[static_cast<size_t>(i) + 1].get(), s));
+  }
+  FO_CUDA(cudaEventSynchronize(ev.back().get()));
+  std::vector<double> ms(static_cast<size_t>(iters));
+  for (int i = 0; i < iters; ++i) {
+    float t = 0;
+    FO_CUDA(cudaEventElapsedTime(&t, ev[i].get(), ev[static_cast<size_t>(i) + 1].get()));
+    ms[static_cast<size_t>(i)] = t;
+  }
+  return ms;
+}
+
+std::vector<double> time_calls(int device, int iters, const std::function<void()>& fn) {
+  require_device(device);
+  use_device(device);
+  cudaStream_t s = device_stream(device);
+  std::vector<Event> ev;
+  ev.reserve(static_cast<size_t>(iters) + 1);
+  for (int i = 0; i <= iters; ++i) ev.emplace_back(true);
+  FO_CUDA(cudaEventRecord(ev[0].get(), s));
+  for (int i = 0; i < iters; ++i) {
+    fn();
+    use_device(device);
+    FO_CUDA(cudaEventRecord(ev[static_cast<size_t>(i) + 1].get(), s));
+  }
+  FO_CUDA(cudaEventSynchronize(ev.back().get()));
+  std::vector<double> ms(static_cast<size_t>(iters));
+  for (int i = 0; i < iters; ++i) {
+    float t = 0;
+    FO_CUDA(cudaEventElapsedTime(&t, ev[i].get(), ev[static_cast<size_t>(i) + 1].get()));
+    ms[static_cast<size_t>(i)] = t;
+  }
+  return ms;
+}
+
+}  // namespace fo::cuda

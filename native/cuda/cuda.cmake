@@ -22,8 +22,8 @@ message(STATUS "fused-optim: building the CUDA backend (nvcc ${CMAKE_CUDA_COMPIL
 
 function(fo_configure_cuda target)
   set(dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
-  file(GLOB cu_sources "${dir}/*.cu")
-  file(GLOB cc_sources "${dir}/*.cc")
+  file(GLOB cu_sources CONFIGURE_DEPENDS "${dir}/*.cu")
+  file(GLOB cc_sources CONFIGURE_DEPENDS "${dir}/*.cc")
   target_sources(${target} PRIVATE ${cu_sources} ${cc_sources})
   target_compile_definitions(${target} PRIVATE FO_WITH_CUDA=1)
   set_target_properties(${target} PROPERTIES

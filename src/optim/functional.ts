@@ -153,6 +153,9 @@ export function sgdStep(
     throw v.typeError('momentumBuffer', `a Float32Array when options.momentum is ${s.momentum}`, momentumBuffer);
   }
   checkArrays(arrays);
+  // note: empty arrays have no data pointer, which the addon takes for a missing momentum
+  // buffer; an empty step has nothing to update and a known outcome.
+  if (params.length === 0) return { gradNormL2: 0, gradNormL1: 0, clipCoef: 1, skipped: false, nonFinite: false };
   const addon = loadNative();
   packSgd(hp, s, s.lr, step);
   addon.sgdStep(params, grads, arrays.length > 2 ? arrays[2].value : null, hp, out, threads);

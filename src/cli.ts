@@ -18,13 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './cli/bench.js';
 import { CliError, processIO, type CliCommand, type CliIO } from './cli/common.js';
+import { demoCommand } from './cli/demo.js';
 import { plotCommand } from './cli/plot.js';
 import { refineCommand } from './cli/refine.js';
 
 export { CliError, type CliCommand, type CliIO } from './cli/common.js';
 
 /** The registered subcommands, in help order. */
-export const COMMANDS: CliCommand[] = [refineCommand, plotCommand, benchCommand];
+export const COMMANDS: CliCommand[] = [refineCommand, plotCommand, demoCommand, benchCommand];
 
 /**
  * The commander program with every command of {@link COMMANDS}. It never calls

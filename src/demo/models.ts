@@ -43,10 +43,11 @@ function softmaxXent(z: Float32Array, o: number, C: number, y: number, dz: Float
   let s = 0;
   for (let c = 0; c < C; c++) s += Math.exp(z[o + c] - mx);
   const logZ = mx + Math.log(s);
+  const loss = logZ - z[o + y]; // before dz overwrites z (callers pass dz === z)
   if (dz !== null) {
     for (let c = 0; c < C; c++) dz[o + c] = (Math.exp(z[o + c] - logZ) - (c === y ? 1 : 0)) * scale;
   }
-  return logZ - z[o + y];
+  return loss;
 }
 
 function argmax(z: Float32Array, o: number, C: number): number {

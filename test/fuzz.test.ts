@@ -50,7 +50,7 @@ test(`${RUNS} random configurations match the float64 reference (max relative er
     seconds: (Date.now() - started) / 1000,
   };
   console.log(`FUZZ_SUMMARY ${JSON.stringify(summary)}`);
-});
+}, Math.max(120_000, RUNS * 100));
 
 test(`${Math.max(20, Math.round(RUNS / 10))} random large configurations give the same bits for 1 and for N threads`, () => {
   fc.assert(
@@ -67,4 +67,4 @@ test(`${Math.max(20, Math.round(RUNS / 10))} random large configurations give th
     ),
     { numRuns: Math.max(20, Math.round(RUNS / 10)), seed: SEED },
   );
-});
+}, Math.max(120_000, RUNS * 100));

@@ -446,7 +446,7 @@ describe('checkpoint files', () => {
     return out;
   };
 
-  function expectRejected(bytes: Buffer, code: RegExp | string, Ctor: typeof Error = CheckpointError): void {
+  function expectRejected(bytes: Buffer, code: RegExp | string, Ctor: new (...args: never[]) => Error = CheckpointError): void {
     const p = file('damaged.ckpt');
     fs.writeFileSync(p, bytes);
     const target = make();
@@ -458,7 +458,7 @@ describe('checkpoint files', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(Ctor);
-    if (Ctor === CheckpointError) expect((err as CheckpointError).code).toBe(code);
+    if ((Ctor as unknown) === CheckpointError) expect((err as CheckpointError).code).toBe(code);
     else expect((err as Error).message).toMatch(code);
     expect((err as Error).message).toContain(p);
     expect(snapshot(target).equals(before)).toBe(true);

@@ -4,7 +4,8 @@
  * shared, and a busy moment shows there.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,19 @@ export function loadAverage() {
   return os.loadavg().map((x) => Math.round(x * 100) / 100);
 }
 
+/** Which binary ran: its path, build time and a short hash (the addon is rebuilt as native/ changes). */
+function addonFile(path) {
+  try {
+    return {
+      path: path.startsWith(PACKAGE_ROOT) ? path.slice(PACKAGE_ROOT.length + 1) : path,
+      built: statSync(path).mtime.toISOString(),
+      sha256: createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16),
+    };
+  } catch {
+    return { path };
+  }
+}
+
 export function machineInfo() {
   const info = buildInfo();
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
@@ -48,8 +62,14 @@ export function machineInfo() {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     package: `${pkg.name}@${pkg.version}`,
-    addon: { version: info.version, compiler: info.compiler ?? null, chunkElements: info.chunkElements },
+    addon: {
+      version: info.version,
+      compiler: info.compiler ?? null,
+      chunkElements: info.chunkElements,
+      ...addonFile(info.addon),
+    },
     cuda: info.cuda,
     git: commit,
+    gitDirty: commit ? git(['status', '--porcelain', '--', 'native', 'src']) !== '' : null,
   };
 }

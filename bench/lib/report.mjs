@@ -218,7 +218,7 @@ export function markdownReport(results) {
         ['memory', `${m.memoryGiB} GiB`],
         ['OS', m.os],
         ['Node', m.node],
-        ['package', `${m.package} (git ${m.git ?? '?'}), addon compiler ${m.addon.compiler ?? '?'}`],
+        ['package', `${m.package}, git ${m.git ?? '?'}${m.gitDirty ? ' (with uncommitted changes in native/ or src/)' : ''}; addon ${m.addon.path ?? ''} built ${m.addon.built ?? '?'} by g++ ${m.addon.compiler ?? '?'}, sha256 ${m.addon.sha256 ?? '?'}`],
         ['tfjs', results.versions.tfjs ? `@tensorflow/tfjs ${results.versions.tfjs}, tfjs-backend-wasm ${results.versions.wasm ?? '-'}${results.versions.wasmFeatures ? ` (SIMD ${results.versions.wasmFeatures.simd}, threads ${results.versions.wasmFeatures.threads})` : ''}` : '-'],
         ['CUDA', m.cuda.available ? m.cuda.devices.join(', ') : `unavailable: ${m.cuda.reason}`],
         ['load average (1/5/15 min)', `start ${results.loadAverage.start.join(' / ')}, end ${results.loadAverage.end.join(' / ')} (shared machine: ${m.cores} cores)`],

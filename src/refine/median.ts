@@ -455,6 +455,23 @@ function slidingRank(ext: Float64Array, w: number, k: number, n: number, out: Fl
 }
 
 /**
+ * Sliding median that keeps a sorted window (insertion and removal by shifting): O(T·w),
+ * independent of the block algorithm of {@link medianFilter}, which tests compare it with.
+ * Same semantics as {@link medianFilter}.
+ * @internal
+ */
+export function sortedWindowMedianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {
+  const x = numberArray('values', values);
+  const w = integer('width', width, 1, MAX_MEDIAN_WIDTH);
+  const o = optionsObject<MedianFilterOptions>('options', opts) as Record<string, unknown>;
+  const boundary = opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
+  const out = new Float64Array(x.length);
+  if (x.length === 0) return out;
+  slidingRankSmall(w === 1 ? x : extend(x, w, boundary), w, w >> 1, x.length, out);
+  return out;
+}
+
+/**
  * Reference sliding median: sorts every window (O(T·w log w)). For tests and benchmarks
  * only; same semantics as {@link medianFilter}.
  *

@@ -4,6 +4,8 @@
 // (trace.refine(): L2 norms and ĝ⁻² for SGD, L1 norms and ĝ⁻¹ for Adam), run the refined
 // schedule, and the other schedules at the same peak and seed.
 //   node bench/experiments/paper1.mjs     (SEEDS=0,1,2 by default; QUICK=1 for a smoke test)
+// Extra runs (merged by report.mjs with every paper1*.json): PROBLEMS=name,name selects
+// problems, PEAKS=a,b overrides their peak lrs, OUT=paper1-extra names the result file.
 import { QUICK, SEEDS, datasetAvailable, log, loadSplit, mlp, saveJson, schedule, softmaxRegression, stepsFor, thin, train } from './common.mjs';
 
 const SCHEDULES = ['linear', 'refined', 'cosine', 'step', 'constant'];
@@ -14,6 +16,13 @@ const problems = [
   { name: 'fashion-softmax-adam', dataset: 'fashion-mnist', model: () => softmaxRegression(), optimizer: 'adam', hyper: {}, peaks: [1e-3, 3e-3, 1e-2], nTrain: 8000, nTest: 2000, epochs: 10 },
   { name: 'mnist-mlp-adam', dataset: 'mnist', model: () => mlp(64), optimizer: 'adam', hyper: {}, peaks: [1e-3, 3e-3, 1e-2], nTrain: 4000, nTest: 2000, epochs: 10 },
 ];
+
+if (process.env.PROBLEMS) {
+  const keep = process.env.PROBLEMS.split(',');
+  problems.splice(0, problems.length, ...problems.filter((p) => keep.includes(p.name)));
+}
+if (process.env.PEAKS) for (const p of problems) p.peaks = process.env.PEAKS.split(',').map(Number);
+const OUT = process.env.OUT ?? (QUICK ? 'paper1.quick' : 'paper1');
 
 const batchSize = 64;
 const out = { experiment: 'paper1', seeds: SEEDS, batchSize, schedules: SCHEDULES, problems: [] };
@@ -55,9 +64,9 @@ for (const p of problems) {
         log(p.name, `seed ${seed}`, `peak ${peak}`, name.padEnd(8), `train ${row.trainLoss.toFixed(4)}`, `test ${row.testLoss.toFixed(4)}`, `acc ${row.testAcc.toFixed(4)}`, `${row.seconds}s`);
       }
     }
-    saveJson(QUICK ? 'paper1.quick' : 'paper1', out);
+    saveJson(OUT, out);
   }
   out.problems.push(rec);
-  saveJson(QUICK ? 'paper1.quick' : 'paper1', out);
+  saveJson(OUT, out);
 }
 log('done');

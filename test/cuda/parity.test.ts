@@ -1,0 +1,66 @@
+/**
+ * CUDA against the CPU backend on the same inputs: every optimizer and option, odd sizes, many
+ * tensors of mixed sizes, non-finite gradients with and without skipNonFinite, clipping,
+ * gradScale, several steps, lazy outcomes, stepAsync, state moved between devices. The cases
+ * and their tolerances live in bench/gpu/parity.mjs, which the GPU check script
+ * (bench/gpu/check.mjs) runs too.
+ *
+ * Where no CUDA device is usable the suite is skipped, and the reason is printed and shown as
+ * the name of the one test that runs instead.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { CASES, NORM_RTOL, STATE_RTOL, compareArrays, runCase } from '../../bench/gpu/parity.mjs';
+import { Adam, AdamW, SGD, buildInfo } from '../../src/index.js';
+
+const cuda = buildInfo().cuda;
+const seed = process.env.FO_SEED ? Number(process.env.FO_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+if (!cuda.available) {
+  console.log(`[test/cuda/parity] skipped: CUDA is unavailable here: ${cuda.reason}`);
+}
+
+describe.skipIf(cuda.available)('CUDA parity without a device', () => {
+  it(`is skipped because CUDA is unavailable (${cuda.reason})`, () => {
+    expect(cuda.available).toBe(false);
+    expect(cuda.reason).toEqual(expect.any(String));
+    expect(cuda.reason!.length).toBeGreaterThan(10);
+  });
+});
+
+describe.skipIf(!cuda.available)(`CUDA vs CPU (seed ${seed}; norms rtol ${NORM_RTOL}, state bitwise or rtol ${STATE_RTOL})`, () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const r = await runCase({ Adam, AdamW, SGD }, c, { seed });
+      console.log(
+        `[cuda parity] ${c.name}: norms ${r.maxRelNorm.toExponential(2)}, tensor norms ${r.maxRelTensorNorm.toExponential(2)}, ` +
+          `params ${r.mismatchedParams} differ (max rel ${r.maxRelParams.toExponential(2)}), state ${r.mismatchedState} differ (max rel ${r.maxRelState.toExponential(2)})`,
+      );
+      expect(r.failures).toEqual([]);
+    });
+  }
+});
+
+// The harness itself, on any machine: CPU against CPU must pass every check bitwise, and a
+// one-ulp difference must be caught.
+describe('the parity harness (CPU vs CPU)', () => {
+  const picked = CASES.filter((c) => c.lazy || c.transferAt !== undefined || c.async || c.nonFinite || c.tensors === 'odd');
+  for (const c of picked) {
+    it(c.name, async () => {
+      const r = await runCase({ Adam, AdamW, SGD }, c, { seed, device: 'cpu' });
+      expect(r.failures).toEqual([]);
+      expect(r.mismatchedParams + r.mismatchedState).toBe(0);
+      expect(r.maxRelNorm).toBe(0);
+    });
+  }
+
+  it('catches a one-ulp difference, and counts NaN as equal to NaN', () => {
+    const a = Float32Array.from([1, 2, NaN, -0.5]);
+    const b = Float32Array.from(a);
+    expect(compareArrays(a, b)).toEqual({ mismatches: 0, maxRel: 0 });
+    new Uint32Array(b.buffer)[1] += 1;
+    const d = compareArrays(b, a);
+    expect(d.mismatches).toBe(1);
+    expect(d.maxRel).toBeCloseTo(2 ** -23, 12);
+  });
+});

@@ -385,10 +385,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       // Free the host memory now, not when the detached ArrayBuffers are collected.
       if (auto* cpu = cpu_backend()) {
         for (int s = 0; s < cpu->slots(); ++s) {
-          auto blk = cpu->block(s);
-          std::free(blk->data);
-          blk->data = nullptr;
-          blk->bytes = 0;
+          cpu->block(s)->release();
         }
       }
       backend_.reset();

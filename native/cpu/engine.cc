@@ -6,6 +6,8 @@
 #include <new>
 #include <stdexcept>
 
+#include <sys/mman.h>
+
 #include "dispatch.h"
 #include "pool.h"
 
@@ -123,15 +125,36 @@ std::shared_ptr<HostBlock> HostBlock::allocate(int64_t elements) {
   auto b = std::make_shared<HostBlock>();
   // At least one cache line, so an empty arena still has a valid, aligned pointer.
   int64_t bytes = std::max<int64_t>(64, (elements * 4 + 63) / 64 * 64);
-  void* mem = std::aligned_alloc(64, static_cast<size_t>(bytes));
-  if (!mem) throw std::bad_alloc();
-  std::memset(mem, 0, static_cast<size_t>(bytes));
-  b->data = static_cast<float*>(mem);
+  if (bytes >= kMapBytes) {
+    void* mem = mmap(nullptr, static_cast<size_t>(bytes), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) throw std::bad_alloc();
+    b->data = static_cast<float*>(mem);  // page-aligned, zero-filled
+    b->mapped = true;
+  } else {
+    void* mem = std::aligned_alloc(64, static_cast<size_t>(bytes));
+    if (!mem) throw std::bad_alloc();
+    std::memset(mem, 0, static_cast<size_t>(bytes));
+    b->data = static_cast<float*>(mem);
+  }
   b->bytes = bytes;
   return b;
 }
 
-HostBlock::~HostBlock() { std::free(data); }
+void HostBlock::release() {
+  if (data) {
+    if (mapped) {
+      munmap(data, static_cast<size_t>(bytes));
+    } else {
+      std::free(data);
+    }
+  }
+  data = nullptr;
+  bytes = 0;
+  mapped = false;
+}
+
+HostBlock::~HostBlock() { release(); }
 
 CpuOptimizer::CpuOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int threads)
     : OptimizerBackend(kind, std::move(layout), trace_capacity), threads_(threads) {

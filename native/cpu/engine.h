@@ -40,10 +40,20 @@ void write_outcome(const StepOutcome& o, int64_t applied, double* out);
 
 // Host memory shared between the arena and the JavaScript ArrayBuffers that view it: freed
 // when both the owner releases it (dispose or destruction) ... see addon for the protocol.
+//
+// note: blocks of kMapBytes or more are mapped pages (mmap), not malloc memory. glibc raises its
+// mmap threshold to the size of the first large block freed, after which blocks of that size
+// come from the malloc heap and free() no longer gives them back to the OS: creating and
+// disposing optimizers then grew RSS by ~40 MB per 64 MB arena (scripts/soak.mjs). Mapped
+// pages go back to the OS at release() and come zeroed, so they need no memset either.
 struct HostBlock {
+  static constexpr int64_t kMapBytes = int64_t{1} << 20;
   float* data = nullptr;
   int64_t bytes = 0;
+  bool mapped = false;
   static std::shared_ptr<HostBlock> allocate(int64_t elements);
+  // Frees the memory now (idempotent); `data` becomes null.
+  void release();
   ~HostBlock();
 };
 

@@ -94,8 +94,9 @@ function flatParams(opt, c) {
 
 /**
  * The class API on the first CUDA device (every layout: an arena in device memory, gradients
- * uploaded once with setGrads). A batch of steps ends with reading the trace, which waits for
- * the device, so the time covers the work and not only the launches.
+ * uploaded once with setGrads). A batch of steps ends with reading the last step's norm (a
+ * lazy outcome on CUDA: reading it waits for the device), so the time covers the work and not
+ * only the launches. Untested here (no GPU on the benchmark machine).
  */
 const fusedCuda = {
   id: 'fused-cuda',
@@ -111,13 +112,14 @@ const fusedCuda = {
     for (let i = 0; i < c.lengths.length; i++) {
       opt.setGrads(i, c.data.g.subarray(c.offsets[i], c.offsets[i] + c.lengths[i]));
     }
+    let last = null;
     const inst = {
       steps: 0,
       step: () => {
-        opt.step();
+        last = opt.step();
         inst.steps++;
       },
-      sync: () => void opt.trace,
+      sync: () => void last?.gradNormL2,
       read: (sample) => pick(flatParams(opt, c), sample),
       dispose: () => opt.dispose(),
     };

@@ -16,7 +16,7 @@ const now = () => Number(process.hrtime.bigint());
 export const MEASURE_DEFAULTS = {
   warmupMs: 40,
   maxWarmupSteps: 200,
-  batchMs: 4,
+  batchMs: 10,
   budgetMs: 1500,
   minSamples: 5,
   maxSamples: 25,

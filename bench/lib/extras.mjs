@@ -83,7 +83,24 @@ export async function overheadExtra(opts, onProgress) {
     noTrace.dispose();
     onProgress(1);
   }
-  return { callsPerIteration: CALLS_PER_ITERATION, rows: out };
+  // The class step's cost per tensor: T tensors of 8 parameters each, one thread.
+  const perTensor = [];
+  for (const tensors of [1, 10, 100, 1000]) {
+    const opt = new Adam(Array.from({ length: tensors }, () => 8), { lr: 1e-3, threads: 1 });
+    for (const g of opt.grads) g.fill(0.5);
+    const bench = new Bench({ time: opts.quick ? 100 : 300, warmupTime: 50, timestampProvider: 'hrtimeNow' });
+    bench.add('step', () => {
+      for (let k = 0; k < CALLS_PER_ITERATION; k++) opt.step();
+    });
+    bench.runSync();
+    const r = bench.tasks[0].result;
+    if (r.state === 'completed') {
+      const ns = (r.latency.p50 * 1e6) / CALLS_PER_ITERATION;
+      perTensor.push({ tensors, paramsPerTensor: 8, nsPerStep: ns, nsPerTensor: ns / tensors });
+    }
+    opt.dispose();
+  }
+  return { callsPerIteration: CALLS_PER_ITERATION, rows: out, perTensor };
 }
 
 /**

@@ -340,6 +340,12 @@ function extrasMarkdown(results) {
     );
     L.push('');
   }
+  if (x.overhead?.perTensor?.length) {
+    L.push('Cost of the class step per tensor (Adam, 1 thread, tensors of 8 parameters): the per-tensor work of one pass (a chunk, its reduction and its fold).');
+    L.push('');
+    L.push(mdTable(['tensors', 'ns per step', 'ns per tensor'], x.overhead.perTensor.map((r) => [r.tensors, fmtNs(r.nsPerStep), fmtNs(r.nsPerTensor)])));
+    L.push('');
+  }
   if (x.norm) {
     L.push('## Cost of the fused norm and the trace (Adam, one tensor, all threads)');
     L.push('');

@@ -218,20 +218,22 @@ function newBlock(w: number): Block {
 class SortScratch {
   readonly f64: Float64Array;
   readonly bits: Int32Array;
-  readonly hi: [Int32Array, Int32Array];
-  readonly lo: [Int32Array, Int32Array];
-  readonly idx: [Int32Array, Int32Array];
+  /** Ping-pong buffers of (hi, lo, index) triples: one cache line per scattered key. */
+  readonly keys: [Int32Array, Int32Array];
   readonly count = new Int32Array(6 * RADIX);
   readonly dup: Int32Array;
+  /** pos[r] = position in the block of node r (r = 1..len). */
+  readonly pos: Int32Array;
+  readonly stack: Int32Array;
   constructor(w: number) {
     this.f64 = new Float64Array(w);
     this.bits = new Int32Array(this.f64.buffer);
     const big = w >= RADIX_MIN_BLOCK;
     const m = big ? w : 0;
-    this.hi = [new Int32Array(m), new Int32Array(m)];
-    this.lo = [new Int32Array(m), new Int32Array(m)];
-    this.idx = [new Int32Array(m), new Int32Array(m)];
+    this.keys = [new Int32Array(3 * m), new Int32Array(3 * m)];
     this.dup = new Int32Array(w + 2); // the last block of a long filter may be short
+    this.pos = new Int32Array(w + 2);
+    this.stack = new Int32Array(w + 2);
   }
 }
 
@@ -242,8 +244,9 @@ const RADIX_MASK = RADIX - 1;
 const RADIX_MIN_BLOCK = 2048;
 
 /**
- * Loads `ext[b0, b0 + len)` into `blk`: sorted values, each element's node id, and the full
- * list linked.
+ * Loads `ext[b0, b0 + len)` into `blk`: sorted values and each element's node id. With
+ * `linked`, the list is linked in full; without, it is left as if every node had been
+ * unlinked in reverse position order (see {@link linkUnwound}).
  *
  * note: a block of >= 2048 values is sorted by an LSD radix sort on the 64-bit pattern
  * (made order-preserving: negative values have all bits flipped, others the sign bit), in
@@ -252,15 +255,12 @@ const RADIX_MIN_BLOCK = 2048;
  * stable, so ties keep position order. That is ~4x faster than the native sort plus a
  * binary search per element to recover the permutation, which short blocks still use.
  */
-function loadBlock(ext: Float64Array, b0: number, len: number, blk: Block, sc: SortScratch): void {
-  const { val, link, id } = blk;
+function loadBlock(ext: Float64Array, b0: number, len: number, blk: Block, sc: SortScratch, linked: boolean): void {
+  const { val, id } = blk;
+  const pos = sc.pos;
   blk.len = len;
   val[0] = -Infinity;
   val[len + 1] = Infinity;
-  for (let i = 0; i <= len + 1; i++) {
-    link[2 * i] = i + 1;
-    link[2 * i + 1] = i - 1;
-  }
   if (len < RADIX_MIN_BLOCK) {
     const s = val.subarray(1, len + 1);
     s.set(ext.subarray(b0, b0 + len));
@@ -269,15 +269,61 @@ function loadBlock(ext: Float64Array, b0: number, len: number, blk: Block, sc: S
     dup.fill(0, 0, len + 2);
     for (let j = 0; j < len; j++) {
       const lb = lowerBound(val, 1, len + 1, ext[b0 + j]);
-      id[j] = lb + dup[lb]++;
+      const r = lb + dup[lb]++;
+      id[j] = r;
+      pos[r] = j;
     }
-    return;
+  } else {
+    radixLoad(ext, b0, len, blk, sc);
   }
+  if (linked) {
+    const link = blk.link;
+    for (let i = 0; i <= len + 1; i++) {
+      link[2 * i] = i + 1;
+      link[2 * i + 1] = i - 1;
+    }
+  } else {
+    linkUnwound(blk, pos, sc.stack);
+  }
+}
 
+/**
+ * Sets the links of `blk` to the state left by unlinking every node in reverse position
+ * order from the full list (head and tail linked to each other), without doing it: when
+ * the node at position j is unlinked, the nodes still linked are those at positions < j, so
+ * its saved `prev` is the nearest node before it in sorted order with a smaller position
+ * ("previous smaller" over `pos`, node ids in sorted order) and its `next` the nearest such
+ * node after it. Two monotonic-stack passes, sequential in memory, instead of 3 random
+ * accesses per node. Relinking in position order then rebuilds the list (dancing links).
+ */
+function linkUnwound(blk: Block, pos: Int32Array, stack: Int32Array): void {
+  const link = blk.link;
+  const n = blk.len;
+  const tail = n + 1;
+  let top = 0;
+  for (let r = 1; r <= n; r++) {
+    const p = pos[r];
+    while (top > 0 && pos[stack[top - 1]] > p) top--;
+    link[2 * r + 1] = top > 0 ? stack[top - 1] : 0;
+    stack[top++] = r;
+  }
+  top = 0;
+  for (let r = n; r >= 1; r--) {
+    const p = pos[r];
+    while (top > 0 && pos[stack[top - 1]] > p) top--;
+    link[2 * r] = top > 0 ? stack[top - 1] : tail;
+    stack[top++] = r;
+  }
+  link[0] = tail;
+  link[2 * tail + 1] = 0;
+}
+
+/** Radix-sorts `ext[b0, b0 + len)` (len >= {@link RADIX_MIN_BLOCK}) into `blk.val`, `blk.id` and `sc.pos`. */
+function radixLoad(ext: Float64Array, b0: number, len: number, blk: Block, sc: SortScratch): void {
+  const { val, id } = blk;
+  const pos = sc.pos;
   const { f64, bits, count } = sc;
-  let [hi, hi2] = sc.hi;
-  let [lo, lo2] = sc.lo;
-  let [ix, ix2] = sc.idx;
+  let [src, dst] = sc.keys;
   f64.set(ext.subarray(b0, b0 + len));
   count.fill(0);
   for (let j = 0; j < len; j++) {
@@ -289,9 +335,9 @@ function loadBlock(ext: Float64Array, b0: number, len: number, blk: Block, sc: S
     } else {
       h = h ^ 0x80000000;
     }
-    hi[j] = h;
-    lo[j] = l;
-    ix[j] = j;
+    src[3 * j] = h;
+    src[3 * j + 1] = l;
+    src[3 * j + 2] = j;
     count[l & RADIX_MASK]++;
     count[RADIX + (((l >>> 11) | (h << 21)) & RADIX_MASK)]++;
     count[2 * RADIX + (((l >>> 22) | (h << 10)) & RADIX_MASK)]++;
@@ -320,32 +366,31 @@ function loadBlock(ext: Float64Array, b0: number, len: number, blk: Block, sc: S
     if (d < 3) {
       const sl = d === 0 ? 0 : d === 1 ? 11 : 22;
       const sh = d === 0 ? 11 : d === 1 ? 21 : 10;
-      for (let j = 0; j < len; j++) {
-        const h = hi[j];
-        const l = lo[j];
-        const p = count[base + (((l >>> sl) | (h << sh)) & RADIX_MASK)]++;
-        hi2[p] = h;
-        lo2[p] = l;
-        ix2[p] = ix[j];
+      for (let j = 0; j < 3 * len; j += 3) {
+        const h = src[j];
+        const l = src[j + 1];
+        const p = 3 * count[base + (((l >>> sl) | (h << sh)) & RADIX_MASK)]++;
+        dst[p] = h;
+        dst[p + 1] = l;
+        dst[p + 2] = src[j + 2];
       }
     } else {
       const sr = d === 3 ? 1 : d === 4 ? 12 : 23;
-      for (let j = 0; j < len; j++) {
-        const h = hi[j];
-        const p = count[base + ((h >>> sr) & RADIX_MASK)]++;
-        hi2[p] = h;
-        lo2[p] = lo[j];
-        ix2[p] = ix[j];
+      for (let j = 0; j < 3 * len; j += 3) {
+        const h = src[j];
+        const p = 3 * count[base + ((h >>> sr) & RADIX_MASK)]++;
+        dst[p] = h;
+        dst[p + 1] = src[j + 1];
+        dst[p + 2] = src[j + 2];
       }
     }
-    [hi, hi2] = [hi2, hi];
-    [lo, lo2] = [lo2, lo];
-    [ix, ix2] = [ix2, ix];
+    [src, dst] = [dst, src];
   }
   for (let r = 0; r < len; r++) {
-    const j = ix[r];
+    const j = src[3 * r + 2];
     val[r + 1] = f64[j];
     id[j] = r + 1;
+    pos[r + 1] = j;
   }
 }
 
@@ -369,22 +414,14 @@ function slidingRank(ext: Float64Array, w: number, k: number, n: number, out: Fl
   const sc = new SortScratch(w);
   let A = newBlock(w);
   let B = newBlock(w);
-  loadBlock(ext, 0, Math.min(w, L), A, sc);
+  loadBlock(ext, 0, Math.min(w, L), A, sc, true);
 
   for (let b0 = 0; b0 < n; b0 += w) {
     const c0 = b0 + w;
     const nb = c0 < L ? Math.min(w, L - c0) : 0;
     if (nb > 0) {
-      loadBlock(ext, c0, nb, B, sc);
-      const bl = B.link;
-      const bid = B.id;
-      for (let j = nb - 1; j >= 0; j--) {
-        const x = bid[j];
-        const nx = bl[2 * x];
-        const px = bl[2 * x + 1];
-        bl[2 * px] = nx;
-        bl[2 * nx + 1] = px;
-      }
+      // B starts empty, ready to be relinked in position order
+      loadBlock(ext, c0, nb, B, sc, false);
     } else {
       B.len = 0;
       B.link[0] = 1;

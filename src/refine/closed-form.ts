@@ -167,7 +167,8 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
  * fills skipped steps first); zero norms are fine unless a median window is mostly zeros,
  * which throws (its weight would be infinite).
  *
- * Cost: O(T log w) for the median filter, O(T) for the rest: ~0.2 s for T = 1e6, τ = 0.1.
+ * Cost: O(T log w) for the median filter, O(T) for the rest: ~0.3 s for T = 1e6, τ = 0.1
+ * (scipy's speed; `bench/refine.mjs`).
  *
  * @param norms - per-step gradient norms of a previous run (L2 for SGD, L1 for Adam/AdamW).
  * @param opts - `{ method, tau = 0.1, peak = 1, boundary = 'authors' }`; `method` is required.

@@ -62,7 +62,7 @@ export const MAX_MEDIAN_WIDTH = 2 ** 30;
  * `scipy.ndimage.median_filter(values, size=width, mode=boundary)`.
  *
  * Runs in O(T log w) time and O(T + w) memory (Suomela's sorted-block algorithm; see the
- * module notes); a 1e6-sample input with width 100 001 takes about 0.1 s.
+ * module notes); a 1e6-sample input with width 100 001 takes 0.2–0.3 s, as scipy's C.
  *
  * @param values - the samples (Array or typed array); ±Infinity is allowed, NaN is not.
  * @param width - window length, an integer in [1, 2³⁰].

@@ -48,7 +48,7 @@ export function fillNormal(rand, a, std) {
  *   multiple of 4);
  * - mixed: ~200 tensors of mixed sizes around the chunk (16384) and vector (4) boundaries, an
  *   empty tensor, and one of 4.5M elements (> 256 chunks: a whole finalize block);
- * - many: 2000 small tensors (finalize folds them a warp each, eight per block).
+ * - many: 2000 small tensors (finalize folds them a warp each, sixteen per block).
  */
 export function tensorLengths(kind, rand) {
   if (kind === 'odd') return [278011];

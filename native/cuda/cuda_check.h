@@ -83,7 +83,7 @@ class PinnedBuffer {
  public:
   PinnedBuffer() = default;
   explicit PinnedBuffer(size_t bytes) : bytes_(bytes) {
-    if (bytes > 0) FO_CUDA(cudaHostAlloc(&ptr_, bytes, cudaHostAllocMapped));
+    if (bytes > 0) FO_CUDA(cudaHostAlloc(&ptr_, bytes, cudaHostAllocMapped | cudaHostAllocPortable));
   }
   ~PinnedBuffer() { reset(); }
   PinnedBuffer(PinnedBuffer&& o) noexcept { swap(o); }

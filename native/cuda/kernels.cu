@@ -196,7 +196,7 @@ __global__ void __launch_bounds__(kFoldThreads) finalize_kernel(FinalizeArgs f) 
     const int t = it.first;
     const int c0 = f.first_chunk[t], c1 = f.first_chunk[t + 1];
     double s = 0.0, a = 0.0;
-#pragma unroll 4
+#pragma unroll 8
     for (int c = c0 + tid; c < c1; c += kFoldThreads) {
       const Partial q = f.partials[c];
       s += q.sq;

@@ -77,7 +77,9 @@ struct FoldItem {
   int32_t first;
   int32_t count;
 };
-constexpr int kFoldThreads = 256;
+// note: 512 threads, so that the largest tensor (2^30 floats = 65536 chunks) is folded with
+// 128 loads per thread, issued 8 at a time: ~10 µs against a ~6 ms step.
+constexpr int kFoldThreads = 512;
 constexpr int kFoldWarps = kFoldThreads / 32;
 // A tensor with more chunks than this gets a whole finalize block.
 constexpr int kSmallTensorChunks = 256;

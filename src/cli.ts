@@ -54,6 +54,11 @@ function oneLine(s: string): string {
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code:
  * 0 on success (and for --help/--version), 1 for bad input or a failed command.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['plot', 'schedule.json', '--out', 'refine.svg']); // 0
+ * ```
  */
 export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const program = buildProgram(io);

@@ -87,7 +87,15 @@ export interface RefinementNorms {
   skippedCount: number;
 }
 
-/** The refinement method that matches an optimizer: `'sgd'` for SGD, `'adam'` for Adam and AdamW. */
+/**
+ * The refinement method that matches an optimizer: `'sgd'` for SGD (L2 norms, weights ĝ⁻²),
+ * `'adam'` for Adam and AdamW (L1 norms, weights ĝ⁻¹).
+ *
+ * @example
+ * ```ts
+ * refineMethodForKind('adamw'); // 'adam'
+ * ```
+ */
 export function refineMethodForKind(kind: OptimizerKind): RefineMethod {
   return oneOf('kind', kind, OPTIMIZER_KINDS) === 'sgd' ? 'sgd' : 'adam';
 }
@@ -657,7 +665,13 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   await fsyncDir(nodePath.dirname(target));
 }
 
-/** {@link writeFileAtomic}, synchronously. */
+/**
+ * {@link writeFileAtomic}, synchronously.
+ * @example
+ * ```ts
+ * writeFileAtomicSync('out.svg', svg);
+ * ```
+ */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array | Iterable<string | Uint8Array>): void {
   const target = checkPath(path);
   const tmp = tempPathFor(target);

@@ -168,6 +168,12 @@ function round(v: number): number {
  * The Vega-Lite spec of a line chart (one unit spec; no `$schema`, no config), for callers
  * that want to compose charts themselves. Series are downsampled and cleaned as described in
  * {@link lineChartSvg}.
+ *
+ * @example
+ * ```ts
+ * const spec = lineChartSpec({ series: [{ name: 'loss', x: steps, y: loss }], logY: true });
+ * const svg = await vegaLiteToSvg({ hconcat: [spec, otherSpec] });
+ * ```
  */
 export function lineChartSpec(opts: LineChartOptions): Record<string, unknown> {
   const o = checkChart('options', opts);

@@ -170,7 +170,17 @@ export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptio
   return refineByBoundDetailed(norms, opts).schedule;
 }
 
-/** {@link refineByBound} with the minimiser, the bound values and the iteration count. */
+/**
+ * {@link refineByBound} with the minimiser, the bound values and the iteration count.
+ *
+ * @example
+ * ```ts
+ * const r = refineByBoundDetailed(norms, { method: 'adam' });
+ * r.converged;                 // true (about 20 iterations)
+ * r.bound <= r.initialBound;   // true
+ * r.eta;                       // the bound-optimal step sizes for D = 1 (not normalised)
+ * ```
+ */
 export function refineByBoundDetailed(norms: ArrayLike<number>, opts: RefineByBoundOptions): RefineByBoundResult {
   const base = resolveRefineOptions(opts);
   const o = opts as unknown as Record<string, unknown>;

@@ -21,7 +21,8 @@ import {
 } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
 
-const seed = (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
+// Fresh data every run; FUSED_OPTIM_TEST_SEED replays a run.
+const seed = Number(process.env.FUSED_OPTIM_TEST_SEED ?? ((Date.now() ^ (Math.random() * 2 ** 31)) >>> 0));
 console.log(`optim.behaviour: random seed ${seed}`);
 const LENGTHS = [278011, 16384, 16385, 1, 0, 99, 70001];
 const defaultThreads = getThreads();

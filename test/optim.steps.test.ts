@@ -36,7 +36,8 @@ function stateFloor(ref: Float64Array): number {
   for (const x of ref) s += x * x;
   return Math.max(0.05 * Math.sqrt(s / Math.max(1, ref.length)), 1e-30);
 }
-const seed = (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0;
+// Fresh data every run; FUSED_OPTIM_TEST_SEED replays a run.
+const seed = Number(process.env.FUSED_OPTIM_TEST_SEED ?? ((Date.now() ^ (Math.random() * 2 ** 31)) >>> 0));
 console.log(`optim.steps: random seed ${seed} (fresh data every run)`);
 
 const ADAM: RefAdamOptions = {

@@ -14,6 +14,7 @@ OUT=${1:-/tmp/fused-optim-gpu-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 exec > >(tee "$OUT/run.log") 2>&1
+trap 'sleep 1' EXIT   # let tee write the last lines before the results are collected
 T0=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
 

@@ -8,6 +8,6 @@
 export * from './schedules/index.js';
 export * from './refine/index.js';
 export * from './optim/index.js';
-export { NormTrace } from './trace.js';
+export * from './trace.js';
 export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
 export { CudaError, NativeAddonError } from './errors.js';

@@ -28,7 +28,9 @@ if [[ -z ${FO_FORCE_PORTABLE_NODE:-} ]] && command -v node >/dev/null 2>&1; then
 else
   mkdir -p /tmp/fo-node-bin
   if [[ ! -x /tmp/fo-node-bin/node ]]; then
-    xz -dc .gpu/node.xz > /tmp/fo-node-bin/node && chmod +x /tmp/fo-node-bin/node || { echo "cannot unpack .gpu/node.xz"; exit 2; }
+    { xz -dc .gpu/node.xz > /tmp/fo-node-bin/node ||
+      python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/fo-node-bin/node', 'wb'))"; } &&
+      chmod +x /tmp/fo-node-bin/node || { echo "cannot unpack .gpu/node.xz"; exit 2; }
   fi
   ln -sf /tmp/fo-node-bin/node /tmp/node
   NODE=/tmp/fo-node-bin/node

@@ -5,13 +5,15 @@
  * and their tolerances live in bench/gpu/parity.mjs, which the GPU check script
  * (bench/gpu/check.mjs) runs too.
  *
+ * The GPU-heavy tests all live in this file, so that they run one after another.
+ *
  * Where no CUDA device is usable the suite is skipped, and the reason is printed and shown as
  * the name of the one test that runs instead.
  */
 import { describe, expect, it } from 'vitest';
 
-import { CASES, NORM_RTOL, STATE_RTOL, compareArrays, runCase } from '../../bench/gpu/parity.mjs';
-import { Adam, AdamW, SGD, buildInfo } from '../../src/index.js';
+import { CASES, NORM_RTOL, STATE_RTOL, compareArrays, runCase, runDeviceChecks } from '../../bench/gpu/parity.mjs';
+import { Adam, AdamW, CudaError, SGD, buildInfo } from '../../src/index.js';
 
 const cuda = buildInfo().cuda;
 const seed = process.env.FO_SEED ? Number(process.env.FO_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -39,6 +41,16 @@ describe.skipIf(!cuda.available)(`CUDA vs CPU (seed ${seed}; norms rtol ${NORM_R
       expect(r.failures).toEqual([]);
     });
   }
+});
+
+// Lazy outcomes, appliedSteps from the device, out of memory without leaks, errors. In this
+// file, after the parity cases: GPU tests run serially (the OOM check takes most of the memory).
+describe.skipIf(!cuda.available)('CUDA device behaviour', () => {
+  it('passes the device behaviour checks', async () => {
+    const checks = await runDeviceChecks({ Adam, AdamW, SGD, CudaError, buildInfo });
+    for (const c of checks) console.log(`[cuda behaviour] ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.detail}`);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+  });
 });
 
 // The harness itself, on any machine: CPU against CPU must pass every check bitwise, and a

@@ -48,7 +48,12 @@ class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(size_t bytes) : bytes_(bytes) {
-    if (bytes > 0) FO_CUDA(cudaMalloc(&ptr_, bytes));
+    if (bytes == 0) return;
+    cudaError_t e = cudaMalloc(&ptr_, bytes);
+    if (e != cudaSuccess) {
+      ptr_ = nullptr;
+      throw_cuda(e, ("cudaMalloc of " + std::to_string(bytes) + " bytes").c_str(), __FILE__, __LINE__);
+    }
   }
   ~DeviceBuffer() { reset(); }
   DeviceBuffer(DeviceBuffer&& o) noexcept { swap(o); }
@@ -83,7 +88,12 @@ class PinnedBuffer {
  public:
   PinnedBuffer() = default;
   explicit PinnedBuffer(size_t bytes) : bytes_(bytes) {
-    if (bytes > 0) FO_CUDA(cudaHostAlloc(&ptr_, bytes, cudaHostAllocMapped | cudaHostAllocPortable));
+    if (bytes == 0) return;
+    cudaError_t e = cudaHostAlloc(&ptr_, bytes, cudaHostAllocMapped | cudaHostAllocPortable);
+    if (e != cudaSuccess) {
+      ptr_ = nullptr;
+      throw_cuda(e, ("cudaHostAlloc (pinned) of " + std::to_string(bytes) + " bytes").c_str(), __FILE__, __LINE__);
+    }
   }
   ~PinnedBuffer() { reset(); }
   PinnedBuffer(PinnedBuffer&& o) noexcept { swap(o); }

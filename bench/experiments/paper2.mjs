@@ -7,7 +7,40 @@
 // Reported: new-task (5-9) and old-task (0-4) test loss along the run; forgetting = old-task
 // loss at the end minus old-task loss right after pre-training.
 //   node bench/experiments/paper2.mjs     (SEEDS=0,1,2 by default; QUICK=1 for a smoke test)
+// VARIANT=permuted: a domain-incremental version closer to the paper's setting (same label
+// space, new input distribution): the old task is digits 0-9, the new task is other digits
+// 0-9 whose pixels go through one fixed random permutation ("permuted MNIST").
 import { QUICK, SEEDS, log, loadSplit, mlp, saveJson, schedule, stepsFor, thin, train } from './common.mjs';
+import { Rng } from '../../dist/demo/rng.js';
+
+const VARIANT = process.env.VARIANT ?? 'split';
+
+/** Rows [from, from + n) of a data set, pixels permuted by `perm` when given. */
+function rows(d, from, n, perm) {
+  const x = new Float32Array(n * d.dim);
+  for (let i = 0; i < n; i++) {
+    const src = d.x.subarray((from + i) * d.dim, (from + i + 1) * d.dim);
+    const dst = x.subarray(i * d.dim, (i + 1) * d.dim);
+    if (perm) for (let k = 0; k < d.dim; k++) dst[k] = src[perm[k]];
+    else dst.set(src);
+  }
+  return { x, y: d.y.slice(from, from + n), n, dim: d.dim, classes: d.classes };
+}
+
+/** Old and new tasks of a seed. */
+function tasks(seed) {
+  if (VARIANT === 'split') {
+    const old = loadSplit({ nTrain: nOld, nTest: 1000, seed, classes: [0, 1, 2, 3, 4] });
+    const neu = loadSplit({ nTrain: nNew, nTest: 1000, seed, classes: [5, 6, 7, 8, 9] });
+    return { old, neu };
+  }
+  const all = loadSplit({ nTrain: nOld + nNew, nTest: 2000, seed });
+  const perm = new Rng(seed + 424242).permutation(all.train.dim);
+  return {
+    old: { train: rows(all.train, 0, nOld), test: rows(all.test, 0, 1000) },
+    neu: { train: rows(all.train, nOld, nNew, perm), test: rows(all.test, 1000, 1000, perm) },
+  };
+}
 
 const P0 = 3e-3; // pre-training MaxLR
 const WARMUPS = [0, 0.005, 0.01, 0.02];
@@ -20,14 +53,13 @@ const nOld = QUICK ? 1000 : 4000;
 const nNew = QUICK ? 1000 : 3800;
 const evalPoints = 20;
 
-const out = { experiment: 'paper2', seeds: SEEDS, batchSize, epochs, p0: P0, warmups: WARMUPS, maxLrs: MAXLRS, constants: CONSTANTS, hyper, runs: [] };
+const out = { experiment: 'paper2', variant: VARIANT, seeds: SEEDS, batchSize, epochs, p0: P0, warmups: WARMUPS, maxLrs: MAXLRS, constants: CONSTANTS, hyper, runs: [] };
 for (const seed of SEEDS) {
-  const old = loadSplit({ nTrain: nOld, nTest: 1000, seed, classes: [0, 1, 2, 3, 4] });
-  const neu = loadSplit({ nTrain: nNew, nTest: 1000, seed, classes: [5, 6, 7, 8, 9] });
+  const { old, neu } = tasks(seed);
   const evalSets = { old: old.test, new: neu.test };
   const preSteps = stepsFor(nOld, batchSize, epochs);
   const pre = train({ model: mlp(64), train: old.train, evalSets, optimizer: 'adamw', hyper, lr: schedule('rewarm', P0, preSteps), steps: preSteps, batchSize, seed });
-  log(`seed ${seed} pre-trained on 0-4: old loss ${pre.final.old.loss.toFixed(4)} acc ${pre.final.old.accuracy.toFixed(4)}`);
+  log(`seed ${seed} pre-trained on the old task: old loss ${pre.final.old.loss.toFixed(4)} acc ${pre.final.old.accuracy.toFixed(4)}`);
   const steps = stepsFor(nNew, batchSize, epochs);
   const every = Math.max(1, Math.round(steps / evalPoints));
   const configs = [];
@@ -62,6 +94,6 @@ for (const seed of SEEDS) {
     out.runs.push(row);
     log(`seed ${seed}`, c.kind.padEnd(8), `peak ${c.peak}`, `warmup ${c.warmupFrac}`, `new ${row.newEnd.toFixed(4)}`, `old ${row.oldEnd.toFixed(4)} (forgetting ${row.forgetting.toFixed(3)})`, `${row.seconds}s`);
   }
-  saveJson(QUICK ? 'paper2.quick' : 'paper2', out);
+  saveJson(`paper2${VARIANT === 'split' ? '' : `-${VARIANT}`}${QUICK ? '.quick' : ''}`, out);
 }
 log('done');

@@ -149,7 +149,7 @@ if (p3) {
 
 // ---------------------------------------------------------------- paper 2
 for (const [name, title] of [
-  ['paper2', 'digits 0–4, then digits 5–9 (class-incremental, as the brief asks)'],
+  ['paper2', 'digits 0–4, then digits 5–9 (class-incremental)'],
   ['paper2-permuted', 'digits 0–9, then other digits 0–9 with permuted pixels (domain-incremental)'],
 ]) {
   const p2 = load(name);

@@ -8,8 +8,9 @@
 // tiny range (the per-chunk cost that the many-tensor layout pays once per tensor), and a hash
 // of results so two builds (e.g. with and without a patch) can be checked for equal bits.
 //
-//   kernel_cost [isa=avx2|baseline|avx512] [threads=N] [quick]
+//   kernel_cost [isa=avx2|baseline|avx512] [threads=N] [quick] [hash]
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -169,11 +170,15 @@ uint64_t fnv(const void* p, size_t n, uint64_t h) {
   return h;
 }
 
-// A hash of sums and updated arrays over awkward lengths: equal hashes = equal bits.
+// A hash of sums and updated arrays over awkward lengths, also with huge finite gradients
+// (float block sums overflow) and a NaN: equal hashes = equal bits.
 uint64_t result_hash(const KernelTable& k) {
   uint64_t h = 1469598103934665603ull;
-  for (int64_t n : {1, 7, 16, 17, 255, 256, 257, 4099, 16384, 100003}) {
+  for (int64_t n : {1, 7, 16, 17, 255, 256, 257, 4099, 16384, 100003})
+  for (int special = 0; special < 3; ++special) {
     Arrays a(n);
+    if (special == 1) for (int64_t i = 0; i < n; i += 3) a.g[i] *= 3e19f;
+    if (special == 2) a.g[n / 2] = std::nanf("");
     std::vector<float> buf(n);
     SgdConsts s = kSgd;
     s.first_step = 1;
@@ -196,15 +201,17 @@ uint64_t result_hash(const KernelTable& k) {
 int main(int argc, char** argv) {
   std::string isa = "avx2";
   int threads = static_cast<int>(std::thread::hardware_concurrency());
-  bool quick = false;
+  bool quick = false, hash_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("isa=", 0) == 0) isa = a.substr(4);
     else if (a.rfind("threads=", 0) == 0) threads = std::atoi(a.c_str() + 8);
     else if (a == "quick") quick = true;
+    else if (a == "hash") hash_only = true;
   }
   const KernelTable& k = isa == "baseline" ? baseline::table : isa == "avx512" ? avx512::table : avx2::table;
   std::printf("kernel table %s; results hash %016llx\n", k.name, static_cast<unsigned long long>(result_hash(k)));
+  if (hash_only) return 0;
   per_call(k);
   std::printf("ns per parameter, interleaved rounds (median, quartiles):\n");
   struct Size { int64_t n; int reps; };

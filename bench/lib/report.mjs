@@ -78,39 +78,50 @@ export function headline(results) {
   return rows;
 }
 
-/** The issue's targets, each with the measured value and whether it is met. */
+/** What a fused step running exactly at the floor (all threads) would give against a peer. */
+function ceiling(kase, peerId) {
+  const p = ok(kase, peerId);
+  return p ? p.ns.median / kase.floors['floor-all'].ns.median : NaN;
+}
+
+/**
+ * The issue's targets, each with the measured value, whether it is met, and the ceiling: the
+ * value a step running exactly at the memory floor (all threads) would reach in this run.
+ */
 export function targets(results) {
   const out = [];
   const at = (size) => findCase(results, 'adam', 'one', size);
-  const bigSizes = results.cases.filter((c) => c.scenario === 'adam' && c.layout === 'one' && c.size >= 1e6).map((c) => c.size);
-  if (bigSizes.length) {
-    const worst = Math.min(...bigSizes.map((s) => speedup(at(s), 'fused-all', 'tfjs-wasm')));
-    out.push({ target: '>= 15x tfjs-wasm at 1e6-3e7 (Adam, all threads)', value: fmtRatio(worst) + ' (worst size)', met: worst >= 15 });
+  const adamOne = results.cases.filter((c) => c.scenario === 'adam' && c.layout === 'one');
+  const worstOf = (cases, f) =>
+    cases.map((c) => [c, f(c)]).filter(([, v]) => Number.isFinite(v)).sort((a, b) => a[1] - b[1])[0];
+  const big = worstOf(adamOne.filter((c) => c.size >= 1e6), (c) => speedup(c, 'fused-all', 'tfjs-wasm'));
+  if (big) {
+    const [k, v] = big;
+    out.push({ target: '>= 15x tfjs-wasm at 1e6-3e7 (Adam, all threads)', value: `${fmtRatio(v)} (worst: ${fmtSize(k.size)})`, ceiling: `${fmtRatio(ceiling(k, 'tfjs-wasm'))} at ${fmtSize(k.size)}`, met: v >= 15 });
   }
-  if (at(1e4)) {
-    const r = speedup(at(1e4), 'fused-all', 'tfjs-wasm');
-    out.push({ target: '>= 50x tfjs-wasm at 1e4', value: fmtRatio(r), met: r >= 50 });
+  const k4 = at(1e4);
+  if (k4 && Number.isFinite(speedup(k4, 'fused-all', 'tfjs-wasm'))) {
+    const v = speedup(k4, 'fused-all', 'tfjs-wasm');
+    out.push({ target: '>= 50x tfjs-wasm at 1e4', value: fmtRatio(v), ceiling: `${fmtRatio(ceiling(k4, 'tfjs-wasm'))} (cache loop)`, met: v >= 50 });
   }
-  const cpuRatios = results.cases
-    .filter((c) => c.scenario === 'adam' && c.layout === 'one')
-    .map((c) => speedup(c, 'fused-all', 'tfjs-cpu'))
-    .filter(Number.isFinite);
-  if (cpuRatios.length) {
-    const worst = Math.min(...cpuRatios);
-    out.push({ target: '>= 200x tfjs-cpu (every size)', value: `${fmtRatio(worst)} (worst size)`, met: worst >= 200 });
+  const cpu = worstOf(adamOne, (c) => speedup(c, 'fused-all', 'tfjs-cpu'));
+  if (cpu) {
+    const [k, v] = cpu;
+    out.push({ target: '>= 200x tfjs-cpu (every size)', value: `${fmtRatio(v)} (worst: ${fmtSize(k.size)})`, ceiling: `${fmtRatio(ceiling(k, 'tfjs-cpu'))} at ${fmtSize(k.size)}`, met: v >= 200 });
   }
-  const big = at(3e7);
-  const f = ok(big, 'fused-all');
+  const f = ok(at(3e7), 'fused-all');
   if (f) {
     const frac = f.floorFraction.median;
     out.push({
       target: '>= 95% of the floor at 3e7, all threads',
       value: `${fmtPct(frac)} (rounds: p25 ${fmtPct(f.floorFraction.p25)}, p75 ${fmtPct(f.floorFraction.p75)})`,
+      ceiling: '100%',
       met: frac >= 0.95,
     });
     out.push({
       target: 'fused norm <= 5% extra (bound: one-pass step over the floor at 3e7)',
-      value: `<= ${fmtPct(1 / frac - 1)} over the floor (norm + update math together)`,
+      value: `<= ${fmtPct(1 / frac - 1)} over the floor (norm and update math together)`,
+      ceiling: '0%',
       met: 1 / frac - 1 <= 0.05,
     });
   }
@@ -170,7 +181,7 @@ export function terminalReport(results) {
   const t = targets(results);
   if (t.length) {
     parts.push('Targets');
-    parts.push(table(['target', 'measured', 'met'], t.map((x) => [x.target, x.value, x.met ? 'yes' : 'NO'])));
+    parts.push(table(['target', 'measured', 'at the floor', 'met'], t.map((x) => [x.target, x.value, x.ceiling, x.met ? 'yes' : 'NO'])));
   }
   for (const scenario of results.options.scenarios) {
     for (const layout of results.options.layouts) {
@@ -245,7 +256,9 @@ export function markdownReport(results) {
   if (t.length) {
     L.push('## Targets');
     L.push('');
-    L.push(mdTable(['target', 'measured', 'met'], t.map((x) => [x.target, x.value, x.met ? 'yes' : '**no**'])));
+    L.push('"At the floor": what a step running exactly at the measured memory floor (all threads) would reach in this run, an upper bound for any implementation that moves the same bytes.');
+    L.push('');
+    L.push(mdTable(['target', 'measured', 'at the floor', 'met'], t.map((x) => [x.target, x.value, x.ceiling, x.met ? 'yes' : '**no**'])));
     L.push('');
   }
   L.push('## ns per parameter');
@@ -448,17 +461,19 @@ export async function plotSvg(results) {
         series.push({ name: names[key], x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), dashed: true, points: true, color: COLORS[key], width: 1.5 });
       }
       const tensors = layout === 'one' ? 'one tensor' : `${cases[0].tensors} tensors`;
+      const sizes = cases.map((c) => c.size);
       row.push(
-        lineChartSpec({
+        withSizeAxis(lineChartSpec({
           title: `${SCENARIOS[scenario].label}, ${tensors}${scenario === 'sgd-momentum' ? ' (floor x 20/28)' : ''}`,
           xLabel: 'parameters',
           yLabel: 'ns per parameter (median)',
           logX: true,
           logY: true,
           width: 380,
-          height: 260,
+          height: 240,
+          xDomain: [Math.min(...sizes) / 1.5, Math.max(...sizes) * 1.5],
           series,
-        }),
+        }), sizes),
       );
     }
     if (row.length) panels.push({ hconcat: row });
@@ -469,10 +484,16 @@ export async function plotSvg(results) {
       text: `Optimizer step cost vs size: ${results.versions.package ?? 'fused-optim'} against TensorFlow.js and a plain JS loop`,
       subtitle: `${m.cpu}, ${m.cores} cores, ${m.simd}; Node ${m.node}; ${results.date.slice(0, 10)}; load avg ${results.loadAverage.start[0]}-${results.loadAverage.end[0]}`,
     },
+    // every panel has the same series names and colours: one shared legend
     vconcat: panels,
-    resolve: {
-      scale: { color: 'independent', strokeDash: 'independent', strokeWidth: 'independent' },
-      legend: { color: 'independent', strokeDash: 'independent', strokeWidth: 'independent' },
-    },
   });
+}
+
+/** Ticks at the measured sizes, labelled 1k, 10k, ... 30M. */
+function withSizeAxis(spec, sizes) {
+  for (const layer of spec.layer ?? []) {
+    const x = layer.encoding?.x;
+    if (x) x.axis = { ...(x.axis ?? {}), values: sizes, format: '~s', grid: true };
+  }
+  return spec;
 }

@@ -101,6 +101,14 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The layout of one tensor of n elements, kept per thread: callers of the functional steps
+// usually repeat one size, and rebuilding the chunk table was a third of a small call's cost.
+const Layout& single_tensor_layout(int64_t n) {
+  thread_local Layout cached = Layout::packed({0}, false);
+  if (cached.length[0] != n) cached = Layout::packed({n}, false);
+  return cached;
+}
+
 // Checks that `a` does not overlap `b` in memory (the update would read what it just wrote).
 bool overlaps(const void* a, size_t abytes, const void* b, size_t bbytes) {
   auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
@@ -116,7 +124,8 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
   if (g.ElementLength() != n) throw_range(env, "Expected grads of the same length as params");
   float* s1 = nullptr;
   float* s2 = nullptr;
-  std::vector<std::pair<const void*, size_t>> spans = {{p.Data(), n * 4}, {g.Data(), n * 4}};
+  std::pair<const void*, size_t> spans[4] = {{p.Data(), n * 4}, {g.Data(), n * 4}};
+  size_t nspans = 2;
   if (kind == Kind::Adam) {
     auto m = require_f32(info, 2, "expAvg");
     auto v = require_f32(info, 3, "expAvgSq");
@@ -124,18 +133,18 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
     if (v.ElementLength() != n) throw_range(env, "Expected expAvgSq of the same length as params");
     s1 = m.Data();
     s2 = v.Data();
-    spans.push_back({s1, n * 4});
-    spans.push_back({s2, n * 4});
+    spans[nspans++] = {s1, n * 4};
+    spans[nspans++] = {s2, n * 4};
   } else if (!info[2].IsNull() && !info[2].IsUndefined()) {
     auto b = require_f32(info, 2, "momentumBuffer");
     if (b.ElementLength() != n) {
       throw_range(env, "Expected momentumBuffer of the same length as params");
     }
     s1 = b.Data();
-    spans.push_back({s1, n * 4});
+    spans[nspans++] = {s1, n * 4};
   }
-  for (size_t i = 0; i < spans.size(); ++i) {
-    for (size_t j = i + 1; j < spans.size(); ++j) {
+  for (size_t i = 0; i < nspans; ++i) {
+    for (size_t j = i + 1; j < nspans; ++j) {
       if (overlaps(spans[i].first, spans[i].second, spans[j].first, spans[j].second)) {
         throw_range(env, "Expected params, grads and state arrays that do not share memory");
       }
@@ -152,8 +161,8 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
   const double step = hp[kHpStep];
   if (!(step >= 1 && step <= 9007199254740991.0)) throw_range(env, "Expected step >= 1");
   int64_t applied = static_cast<int64_t>(step) - 1;
-  Layout layout = Layout::packed({static_cast<int64_t>(n)}, false);
   try {
+    const Layout& layout = single_tensor_layout(static_cast<int64_t>(n));
     cpu::StepOutcome o =
         cpu::run_step(layout, cpu::StepPointers{p.Data(), g.Data(), s1, s2}, h, applied, threads,
                       nullptr, nullptr);
@@ -181,7 +190,7 @@ Napi::Value StreamFloor(const Napi::CallbackInfo& info) {
   }
   float s = static_cast<float>(require_number(info, 4, "scale"));
   int threads = static_cast<int>(require_int(info, 5, "threads", 0, 256));
-  Layout layout = Layout::packed({static_cast<int64_t>(n)}, false);
+  const Layout& layout = single_tensor_layout(static_cast<int64_t>(n));
   const cpu::KernelTable& k = cpu::kernels();
   int64_t nchunks = static_cast<int64_t>(layout.chunks.size());
   if (threads <= 0) threads = cpu::ThreadPool::instance().threads();

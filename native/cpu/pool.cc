@@ -70,15 +70,19 @@ void ThreadPool::run(int n, const std::function<void(int)>& fn) {
     std::lock_guard<std::mutex> lk(mu_);
     job_ = &fn;
     job_participants_.store(n, std::memory_order_relaxed);
-    pending_.store(n - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    // The generation moves before the job opens: a worker that joins an open job and then
+    // still sees its own generation knows the open job is the one it read (see worker_main).
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    state_.store(kOpen, std::memory_order_seq_cst);
   }
   cv_.notify_all();
   fn(0);
-  // Wait for the others: spin first (the usual case is a few microseconds), then yield.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+  // Close the job, then wait for the workers that joined it (they are finishing a share).
+  int s = state_.fetch_and(~kOpen, std::memory_order_acq_rel) & ~kOpen;
+  for (int spins = 0; s != 0; ++spins) {
     if (spins < 4096) FO_PAUSE();
     else std::this_thread::yield();
+    s = state_.load(std::memory_order_acquire);
   }
 }
 
@@ -108,8 +112,15 @@ void ThreadPool::worker_main(int index, uint64_t seen) {
       participants = job_participants_.load(std::memory_order_relaxed);
     }
     if (index < participants) {
-      (*job)(index);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      // Join only while the job is open, and only the job read above: a late worker may find
+      // the next job open, with our `job` pointer already dangling.
+      int s = state_.load(std::memory_order_seq_cst);
+      while ((s & kOpen) && !state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst)) {
+      }
+      if (s & kOpen) {
+        if (generation_.load(std::memory_order_seq_cst) == seen) (*job)(index);
+        state_.fetch_sub(1, std::memory_order_seq_cst);
+      }
     }
   }
 }

@@ -1,9 +1,13 @@
 // A persistent, process-wide thread pool for the CPU backend.
 //
-// `run(n, fn)` calls fn(w) for w = 0..n-1, the calling thread being participant 0, and returns
-// when all have finished. Calls from different threads (the main thread, libuv workers running
-// stepAsync) are serialised. Workers spin briefly before sleeping, so back-to-back steps do
-// not pay a futex wake each time.
+// `run(n, fn)` offers a job to n - 1 workers and runs fn(0) on the calling thread. A worker that
+// wakes while the job is open joins it and calls fn(w); when fn(0) returns the caller closes
+// the job and waits only for the workers that joined. fn must therefore share its work
+// dynamically (e.g. an atomic counter of chunks), so that fn(0) alone finishes whatever no one
+// else took. On an oversubscribed machine a descheduled worker then costs nothing: the caller
+// does its share instead of waiting a time slice for it to wake.
+// Calls from different threads (the main thread, libuv workers running stepAsync) are
+// serialised. Workers spin briefly before sleeping, so back-to-back steps rarely pay a wake-up.
 #pragma once
 
 #include <atomic>
@@ -41,7 +45,10 @@ class ThreadPool {
   std::condition_variable cv_;
   std::vector<std::thread> workers_;      // worker i has participant index i + 1
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // Bit 30: the job is open; low bits: workers inside fn. Joining and closing are one atomic
+  // word, so no worker can enter after the caller has seen the count it waits for.
+  static constexpr int kOpen = 1 << 30;
+  std::atomic<int> state_{0};
   std::atomic<int> job_participants_{0};
   const std::function<void(int)>* job_ = nullptr;
   bool stop_ = false;

@@ -19,6 +19,7 @@ if (!existsSync(join(here, '..', 'dist', 'index.js'))) {
   process.exit(1);
 }
 const { medianFilter, naiveMedianFilter, refineSchedule, refineByBoundDetailed, refinementWidth } = await import('../dist/index.js');
+const { mulberry32: rng } = await import('../dist/random.js');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,17 +35,6 @@ const large = arg('large', false) === true;
 const jsonOut = arg('json', undefined);
 const useScipy = arg('no-scipy', false) !== true;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A trace that looks like training: a decaying warm-up bump, noise, rare spikes. */
 function makeTrace(n, seed = 1) {

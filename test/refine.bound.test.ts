@@ -4,17 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lastIterateBound, refineByBound, refineByBoundDetailed, refineSchedule } from '../src/refine/index.js';
+import { mulberry32 as rng } from '../src/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** B written straight from the formula in PAPERS.md (1-based t, O(T²)). */
 function boundByDefinition(eta: number[], G: number[], D: number, method: 'sgd' | 'adam'): number {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIAN_BOUNDARIES, medianFilter, naiveMedianFilter, type MedianBoundary } from '../src/refine/index.js';
 import { sortedWindowMedianFilter } from '../src/refine/median.js';
+import { mulberry32 as rng } from '../src/random.js';
 
 // Generated with scipy 1.17.1 / numpy 2.4.6:
 //   nd.median_filter(arr, size=w, mode=m)                                   for 'nearest', 'reflect', 'mirror'
@@ -145,17 +146,6 @@ function reference(x: number[], w: number, boundary: MedianBoundary): number[] {
   return out;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('medianFilter against scipy.ndimage / numpy', () => {
   it.each(SCIPY.map((c) => [c.input, c.width, c.boundary, c] as const))('%s, width %i, %s', (_i, _w, _b, c) => {

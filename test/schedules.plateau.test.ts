@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReduceOnPlateau, type ReduceOnPlateauOptions } from '../src/schedules/index.js';
+import { mulberry32 as rng } from '../src/random.js';
 
 /** PyTorch ReduceLROnPlateau, one param group, transcribed in its own shape. */
 class TorchPlateau {
@@ -55,17 +56,6 @@ class TorchPlateau {
   }
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('ReduceOnPlateau', () => {
   it('patience 0 (the PyTorch docstring example): first observation is the baseline, each worse one reduces', () => {

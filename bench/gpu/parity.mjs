@@ -19,16 +19,9 @@ export const NORM_RTOL = 1e-10;
 /** Parameter / state tolerance (relative, floor 1e-3 RMS) where bitwise is not expected. */
 export const STATE_RTOL = 1e-5;
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/random.ts), re-exported for check.mjs. */
+export { mulberry32 } from '../../dist/random.js';
+import { mulberry32 } from '../../dist/random.js';
 
 /** Fills `a` with normal(0, std) values (Box-Muller); never zeros only. */
 export function fillNormal(rand, a, std) {

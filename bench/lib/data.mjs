@@ -3,17 +3,10 @@
  * ("one" tensor, or "many" tensors of mixed sizes), and the indices sampled for checking.
  */
 
-/** mulberry32: a small, fast, seedable PRNG with 32-bit state; returns floats in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/random.ts): a small seedable PRNG; floats in [0, 1). */
+import { mulberry32 as prng } from '../../dist/random.js';
+
+export { prng };
 
 /**
  * Tensor lengths of a layout, summing to `size`.

@@ -100,16 +100,7 @@ export function refSgdStep(p: Float64Array[], g: ArrayLike<number>[], buf: Float
 }
 
 /** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src/random.js';
 
 /** Fresh random data: a Float32Array of `n` values in [-scale, scale). */
 export function randomF32(n: number, random: () => number, scale = 1): Float32Array {

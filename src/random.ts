@@ -1,0 +1,19 @@
+/**
+ * mulberry32: a small, fast PRNG with 32-bit state, for seeded test data, benchmarks and
+ * experiments (the one copy in the project; `src/demo/rng.ts` builds on the same generator).
+ * Not for cryptography.
+ *
+ * @example
+ * const r = mulberry32(1);
+ * r(); // → 0.6270739405881613 (floats in [0, 1), the same sequence for the same seed)
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

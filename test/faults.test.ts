@@ -112,8 +112,8 @@ describe('non-finite gradients at random steps', () => {
     opt.dispose();
   });
 
-  // The CPU kernels sum squares in float blocks; a block that overflows (|g| > ~1.8e19) is
-  // redone in double, so a huge finite gradient is still finite, with its true norm.
+  // The CPU kernels square and sum in double, so a huge finite gradient (its square is past
+  // FLT_MAX) is still finite, with its true norm.
   test('a finite gradient of 1e20 is finite, with its true norm', () => {
     const opt = new SGD([4], { lr: 1e-22, skipNonFinite: true });
     opt.setGrads(0, new Float32Array([1e20, 1, 1, 1]));

@@ -43,9 +43,9 @@ import { randomF32, refAdamStep, refSgdStep, rng, type RefOutcome } from './refe
 
 export const FUZZ_TOL = 1e-5;
 /**
- * Norms (and the clip coefficient derived from them): the CPU kernels sum sub-blocks of 256
- * squares in float32 lanes of 16 terms before adding them in double (native/cpu/kernels.inc),
- * so their relative error is up to ~16·2^-24 ≈ 1e-6, against the reference's plain double sum.
+ * Norms (and the clip coefficient derived from them): the CPU kernels sum squares in double in
+ * 16 lanes (native/cpu/kernels.inc), a different order than the reference's plain double sum;
+ * 2e-6 is generous and leaves room for other backends' reductions.
  */
 export const NORM_TOL = 2e-6;
 

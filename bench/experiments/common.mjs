@@ -3,17 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  budgetedMultiStep,
-  constant,
-  cosineDecay,
-  linearDecay,
-  oneCycle,
-  rex,
-  rewarm,
-  scheduleFromValues,
-  setThreads,
-} from '../../dist/index.js';
+import { setThreads } from '../../dist/index.js';
 
 export { loadSplit, filterClasses, datasetAvailable } from '../../dist/demo/data.js';
 export { softmaxRegression, mlp } from '../../dist/demo/models.js';
@@ -32,29 +22,8 @@ export const SEEDS = (process.env.SEEDS ?? '0,1,2').split(',').map(Number);
 /** QUICK=1 shrinks every experiment (a smoke test of the scripts, not a result). */
 export const QUICK = process.env.QUICK === '1';
 
-/** A schedule by name, for a run of `steps` steps peaking at `peak`. */
-export function schedule(name, peak, steps, extra = {}) {
-  switch (name) {
-    case 'linear':
-      return linearDecay({ peak, steps });
-    case 'cosine':
-      return cosineDecay({ peak, steps });
-    case 'rex':
-      return rex({ peak, steps });
-    case 'step':
-      return budgetedMultiStep({ peak, steps });
-    case 'onecycle':
-      return oneCycle({ peak, steps });
-    case 'constant':
-      return constant(peak);
-    case 'rewarm':
-      return rewarm({ peak, steps, ...extra });
-    case 'refined':
-      return scheduleFromValues(extra.values);
-    default:
-      throw new Error(`unknown schedule ${name}`);
-  }
-}
+/** A schedule by name, for a run of `steps` steps peaking at `peak` (src/demo/schedules.ts). */
+export { namedSchedule as schedule } from '../../dist/demo/schedules.js';
 
 /** mean, sample standard deviation, min, max. */
 export function stats(xs) {

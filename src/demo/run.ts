@@ -13,12 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import cliProgress from 'cli-progress';
 import { chartsSvg, type LineChartOptions, type Series } from '../plot/index.js';
-import { scheduleFromValues } from '../refine/index.js';
 import { buildInfo } from '../runtime.js';
-import { budgetedMultiStep, cosineDecay, linearDecay, rex } from '../schedules/index.js';
-import type { Schedule } from '../schedules/types.js';
 import { writeFileAtomic } from '../trace.js';
 import { loadSplit, type Split } from './data.js';
+import { namedSchedule } from './schedules.js';
 import { loadEngine, type EngineName } from './engine.js';
 import { mlp, softmaxRegression, type Model } from './models.js';
 import { stepsFor, train, windowMeans, type OptimizerName, type TrainResult } from './train.js';
@@ -108,18 +106,6 @@ export interface DemoRecord {
   wallSeconds: number;
 }
 
-function scheduleFor(name: Exclude<DemoSchedule, 'refined'>, peak: number, steps: number): Schedule {
-  switch (name) {
-    case 'linear':
-      return linearDecay({ peak, steps });
-    case 'cosine':
-      return cosineDecay({ peak, steps });
-    case 'rex':
-      return rex({ peak, steps });
-    case 'step':
-      return budgetedMultiStep({ peak, steps });
-  }
-}
 
 function mean(a: number[]): number {
   return a.reduce((s, x) => s + x, 0) / a.length;
@@ -200,7 +186,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRec
         const split = splits.get(seed)!;
         let refined: Float64Array | null = null;
         for (const name of DEMO_SCHEDULES) {
-          const lr = name === 'refined' ? scheduleFromValues(refined!) : scheduleFor(name, p.peak, steps);
+          const lr = namedSchedule(name, p.peak, steps, { values: refined ?? undefined });
           const label = `${p.key} seed ${seed} ${name}`;
           bar?.update(done, { run: label.padEnd(26) });
           if (!bar) io.stderr(`  ${label} ...\n`);

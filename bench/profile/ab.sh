@@ -3,7 +3,7 @@
 # the checkout's native/cpu/kernels.inc and up to 5 patched copies, AVX2 table.
 #
 #   bench/profile/ab.sh [PATCH...]
-#   bench/profile/ab.sh bench/profile/reduce-native-width.patch bench/profile/reduce-fused-rows.patch
+#   bench/profile/ab.sh my-kernel-change.patch other-idea.patch
 #
 # Does not touch native/ or build/. Needs g++ (or $CXX) and patch.
 set -euo pipefail

@@ -5,9 +5,9 @@
 #
 #   bench/profile/run.sh [--patch FILE] [kernel_cost args: isa=avx2 threads=2 quick]
 #
-# --patch FILE applies a patch to a temporary copy of native/ first, e.g.
-#   bench/profile/run.sh --patch bench/profile/reduce-native-width.patch
-# and prints the same tables, so "results hash" lines can be compared for equal bits.
+# --patch FILE applies a patch (made with `git diff` from the repository root) to a temporary
+# copy of native/ first and prints the same tables, so "results hash" lines can be compared
+# for equal bits: bench/profile/run.sh --patch my-change.patch hash
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cxx="${CXX:-g++}"

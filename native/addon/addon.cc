@@ -190,23 +190,8 @@ Napi::Value StreamFloor(const Napi::CallbackInfo& info) {
   }
   float s = static_cast<float>(require_number(info, 4, "scale"));
   int threads = static_cast<int>(require_int(info, 5, "threads", 0, 256));
-  const Layout& layout = single_tensor_layout(static_cast<int64_t>(n));
-  const cpu::KernelTable& k = cpu::kernels();
-  int64_t nchunks = static_cast<int64_t>(layout.chunks.size());
-  if (threads <= 0) threads = cpu::ThreadPool::instance().threads();
-  std::atomic<int64_t> next{0};
-  auto body = [&](int) {
-    for (;;) {
-      int64_t c0 = next.fetch_add(4);
-      if (c0 >= nchunks) break;
-      for (int64_t ci = c0; ci < c0 + 4 && ci < nchunks; ++ci) {
-        const Chunk& ch = layout.chunks[ci];
-        k.stream4r3w(a.Data() + ch.begin, b.Data() + ch.begin, c.Data() + ch.begin,
-                     d.Data() + ch.begin, ch.end - ch.begin, s);
-      }
-    }
-  };
-  cpu::ThreadPool::instance().run(n < (1u << 15) ? 1 : threads, body);
+  cpu::stream_floor(single_tensor_layout(static_cast<int64_t>(n)), a.Data(), b.Data(), c.Data(),
+                    d.Data(), s, threads);
   return env.Undefined();
 }
 

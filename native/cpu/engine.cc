@@ -112,6 +112,15 @@ StepOutcome run_step(const Layout& layout, const StepPointers& ptr, const HyperP
   return o;
 }
 
+void stream_floor(const Layout& layout, float* a, const float* b, float* c, float* d, float s,
+                  int threads) {
+  const KernelTable& k = kernels();
+  for_each_chunk(layout, threads, [&](int64_t ci) {
+    const Chunk& ch = layout.chunks[ci];
+    k.stream4r3w(a + ch.begin, b + ch.begin, c + ch.begin, d + ch.begin, ch.end - ch.begin, s);
+  });
+}
+
 void write_outcome(const StepOutcome& o, int64_t applied, double* out) {
   out[kOutL2] = o.l2;
   out[kOutL1] = o.l1;

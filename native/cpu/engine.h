@@ -35,6 +35,11 @@ struct StepOutcome {
 StepOutcome run_step(const Layout& layout, const StepPointers& ptr, const HyperParams& h,
                      int64_t& applied, int threads, double* tensor_sq, double* tensor_abs);
 
+// The memory floor's loop (reads a, b, c, d; writes a, c, d) over `layout`'s chunks, on the same
+// pool and chunk schedule as a step. For benchmarks.
+void stream_floor(const Layout& layout, float* a, const float* b, float* c, float* d, float s,
+                  int threads);
+
 // Writes a step outcome into the kOut* layout.
 void write_outcome(const StepOutcome& o, int64_t applied, double* out);
 

@@ -15,11 +15,9 @@ import * as nodePath from 'node:path';
 import { refineByBoundDetailed, refineScheduleDetailed, type RefineByBoundOptions, type RefineByBoundResult, type RefineMethod, type RefinementResult } from './refine/index.js';
 import { integer, oneOf, opt, options as optionsObject, rangeError, typeError } from './validate.js';
 
-/** The optimizer a trace comes from. */
-export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+import { OPTIMIZER_KINDS, RULES, type OptimizerKind } from './optim/rules/index.js';
 
-/** The kinds accepted by {@link NormTrace}. */
-export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'adam', 'adamw'];
+export { OPTIMIZER_KINDS, type OptimizerKind };
 
 /** The `format` field of a saved trace. */
 export const NORM_TRACE_FORMAT = 'fused-optim/norm-trace';
@@ -97,7 +95,7 @@ export interface RefinementNorms {
  * ```
  */
 export function refineMethodForKind(kind: OptimizerKind): RefineMethod {
-  return oneOf('kind', kind, OPTIMIZER_KINDS) === 'sgd' ? 'sgd' : 'adam';
+  return RULES[oneOf('kind', kind, OPTIMIZER_KINDS)].refineNorm === 'l2' ? 'sgd' : 'adam';
 }
 
 const INITIAL_CAPACITY = 1024;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { chartsSvg, type LineChartOptions } from '../plot/index.js';
 import type { MedianBoundary, RefineMethod } from '../refine/index.js';
-import { NORM_TRACE_FORMAT, NormTrace, type OptimizerKind, type SkippedPolicy } from '../trace.js';
+import { NORM_TRACE_FORMAT, NormTrace, OPTIMIZER_KINDS, type OptimizerKind, type SkippedPolicy } from '../trace.js';
 import { CliError, fmt, integerOption, numberOption } from './common.js';
 
 /** The `format` field of a schedule file. */
@@ -199,7 +199,7 @@ export function parseScheduleFile(path: string, j: Record<string, unknown>): Ref
   for (const v of schedule) max = Math.max(max, v);
   return {
     source: typeof j.source === 'string' ? j.source : path,
-    ...(j.kind !== undefined && { kind: str('kind', ['sgd', 'adam', 'adamw'] as const) }),
+    ...(j.kind !== undefined && { kind: str('kind', OPTIMIZER_KINDS) }),
     method: str('method', ['sgd', 'adam'] as const),
     ...(j.norm !== undefined && { norm: str('norm', ['l2', 'l1'] as const) }),
     solver: str('solver', ['closed-form', 'bound'] as const, 'closed-form'),

@@ -5,7 +5,12 @@ export {
   AdamW,
   SGD,
   FusedOptimizer,
+  createOptimizer,
   type AdamOptions,
+  type AdamResolved,
+  type SgdResolved,
+  type GroupInfo,
+  type ParamGroup,
   type SgdOptions,
   type DeviceSpec,
   type LearningRate,
@@ -24,6 +29,8 @@ export {
   readCheckpoint,
   readCheckpointSync,
   type CheckpointErrorCode,
+  type CheckpointGroup,
   type CheckpointTrace,
   type OptimizerStateDict,
 } from './checkpoint.js';
+export { RULES, OPTIMIZER_KINDS, type OptimizerKind, type RuleSpec } from './rules/index.js';

@@ -375,9 +375,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       which = [gi];
     }
     const gradient = resolveGradient(o, 'options', this.#gradient);
-    const lr = o.lr === undefined ? undefined : resolveLearningRate('options.lr', o.lr);
+    const lr = o.lr === undefined ? undefined : resolveLearningRate('lr', o.lr);
     const hyper = which.map((gi) => resolveHyper(spec, o, 'options', this.#groups[gi].hyper));
-    const threads = o.threads === undefined ? undefined : v.integer('options.threads', o.threads, 1, 256);
+    const threads = o.threads === undefined ? undefined : v.integer('threads', o.threads, 1, 256);
     // Validated: apply.
     if (threads !== undefined) native.setThreads(threads);
     this.#gradient = gradient;

@@ -62,16 +62,19 @@ describe('NormTrace recording', () => {
     expect(t.capacity).toBe(210);
   });
 
-  it('appending 1e6 steps in batches of 1000 is fast and amortised', () => {
+  it('appending 1e6 steps in batches of 1000 grows the buffers by doubling (amortised O(1))', () => {
+    // Speed is the bench's business; here: the contents, and that capacity only ever doubles.
     const t = new NormTrace({ kind: 'adam' });
     const a = new Float32Array(1000).fill(1.5);
     const s = new Uint8Array(1000);
-    const start = performance.now();
-    for (let k = 0; k < 1000; k++) t.appendBatch(a, a, s, a);
-    const ms = performance.now() - start;
+    const capacities = new Set<number>([t.capacity]);
+    for (let k = 0; k < 1000; k++) {
+      t.appendBatch(a, a, s, a);
+      capacities.add(t.capacity);
+    }
     expect(t.length).toBe(1_000_000);
-    expect(t.capacity).toBeLessThan(2 ** 21);
-    expect(ms).toBeLessThan(5000); // generous: a shared CI machine; typically ~30 ms
+    expect([...capacities]).toEqual([1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576]);
+    expect(t.l1[999_999]).toBe(1.5);
   });
 
   it('getters are views of the filled part', () => {

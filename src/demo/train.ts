@@ -8,7 +8,7 @@ import { Adam, AdamW, SGD, type FusedOptimizer, type LearningRate, type StepInfo
 import type { NormTrace } from '../trace.js';
 import type { Dataset } from './data.js';
 import type { Evaluation, Model } from './models.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 
 /** The optimizers a run can use. */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw';

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refineSchedule } from '../src/refine/index.js';
-import { NORM_TRACE_FORMAT, NORM_TRACE_VERSION, NormTrace, refineMethodForKind, writeFileAtomic, writeFileAtomicSync } from '../src/trace.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../src/fs-atomic.js';
+import { NORM_TRACE_FORMAT, NORM_TRACE_VERSION, NormTrace, refineMethodForKind } from '../src/trace.js';
 
 let dir: string;
 beforeAll(() => {
@@ -269,6 +270,39 @@ describe('NormTrace.refine', () => {
     expect(() => new NormTrace({ kind: 'sgd' }).refine()).toThrow(RangeError);
     expect(() => NormTrace.fromArrays({ kind: 'sgd', l2: [1], l1: [1] }).refine()).toThrow(/at least 2 norms/);
     expect(() => t.refine({ skipped: 'zero' as never })).toThrow(/options.skipped/);
+  });
+
+  it('unknown option keys are rejected, by the constructor, fromArrays and every refine method', () => {
+    expect(() => new NormTrace({ kind: 'sgd', capacty: 8 } as never)).toThrow(
+      /^Unknown option options\.capacty; expected one of 'kind', 'capacity', 'l2', 'l1', 'skipped', 'lr'$/,
+    );
+    expect(() => NormTrace.fromArrays({ kind: 'sgd', l2: [1, 1], l1: [1, 1], l3: [] } as never)).toThrow(/^Unknown option arrays\.l3;/);
+    const t = NormTrace.fromArrays({ kind: 'adam', l2: [1, 2, 3], l1: [1, 2, 3] });
+    for (const call of [
+      () => t.refine({ peek: 1 } as never),
+      () => t.refineDetailed({ peek: 1 } as never),
+      () => t.refinementNorms({ peek: 1 } as never),
+      () => t.refineByBound({ peek: 1 } as never),
+    ]) {
+      expect(call).toThrow(TypeError);
+      expect(call).toThrow(/^Unknown option options\.peek; expected one of 'method', 'tau', 'peak', 'boundary', /);
+    }
+    // refineByBound knows the bound solver's keys; refine does not
+    expect(t.refineByBound({ iterations: 3 }).schedule.length).toBe(3);
+    expect(() => t.refine({ iterations: 3 } as never)).toThrow(/Unknown option options\.iterations/);
+  });
+
+  it('reads each option once (a getter cannot say one thing to validation and another to use)', () => {
+    const t = NormTrace.fromArrays({ kind: 'sgd', l2: [1, 1, 1, 1], l1: [1, 1, 1, 1] });
+    let reads = 0;
+    const opts = {
+      get peak(): number {
+        reads++;
+        return reads === 1 ? 0.5 : -1;
+      },
+    };
+    expect(t.refine(opts)[0]).toBe(0.5);
+    expect(reads).toBe(1);
   });
 
   it('refineByBound on a trace uses the same norms', () => {

@@ -86,13 +86,7 @@ export const SGD_KEYS = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay
 
 /** Throws a TypeError for an option name that is not one of `allowed` (a likely typo). */
 export function rejectUnknown(opts: object, allowed: readonly string[], prefix: string): void {
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) {
-      throw new TypeError(
-        `Unknown option ${prefix}.${key}; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`,
-      );
-    }
-  }
+  v.rejectUnknownKeys(opts, allowed, prefix);
 }
 
 export function learningRate(name: string, value: unknown): number {

@@ -3,7 +3,7 @@
  * slower method), with the bound, its analytic O(T) gradient and a small L-BFGS.
  * @module
  */
-import { integer, numberArray, oneOf, opt, options as optionsObject, positive, rangeError } from '../validate.js';
+import { integer, numberArray, oneOf, optional, positive, rangeError, readOptions } from '../validate.js';
 import { checkNorms, closedFormFromSmoothed, resolveRefineOptions, smoothNorms, type RefineOptions } from './closed-form.js';
 import { REFINE_METHODS, type RefineMethod } from './types.js';
 
@@ -91,9 +91,9 @@ export function lastIterateBound(eta: ArrayLike<number>, norms: ArrayLike<number
     if (!(e[i] > 0) || e[i] === Infinity) throw rangeError(`eta[${i}]`, 'a finite number > 0', e[i]);
     if (!(g[i] >= 0) || g[i] === Infinity) throw rangeError(`norms[${i}]`, 'a finite number >= 0', g[i]);
   }
-  const o = optionsObject<BoundOptions>('options', opts) as Record<string, unknown>;
-  const method = opt(o, 'method', 'sgd' as RefineMethod, (n, v) => oneOf(n, v, REFINE_METHODS));
-  const D = opt(o, 'D', 1, positive);
+  const o = readOptions('options', opts, ['method', 'D']);
+  const method = optional(o, 'method', 'sgd' as RefineMethod, (n, v) => oneOf(n, v, REFINE_METHODS));
+  const D = optional(o, 'D', 1, positive);
   const q = method === 'sgd' ? g.map((x) => x * x) : g;
   const gradient = new Float64Array(e.length);
   const value = boundCore(e, q, D, gradient, new Float64Array(e.length));
@@ -111,6 +111,9 @@ export interface RefineByBoundOptions extends RefineOptions {
 }
 
 /** Everything {@link refineByBoundDetailed} computed. */
+/** The keys {@link RefineByBoundOptions} adds to `RefineOptions`. @internal */
+export const BOUND_KEYS = ['D', 'iterations', 'tolerance'] as const;
+
 export interface RefineByBoundResult {
   /** The schedule normalised like the closed form: max `peak`. */
   schedule: Float64Array;
@@ -182,11 +185,11 @@ export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptio
  * ```
  */
 export function refineByBoundDetailed(norms: ArrayLike<number>, opts: RefineByBoundOptions): RefineByBoundResult {
-  const base = resolveRefineOptions(opts);
-  const o = opts as unknown as Record<string, unknown>;
-  const D = opt(o, 'D', 1, positive);
-  const iterations = opt(o, 'iterations', 2000, (n, v) => integer(n, v, 0));
-  const tolerance = opt(o, 'tolerance', 1e-13, positive);
+  const base = resolveRefineOptions(opts, BOUND_KEYS);
+  const o = base.values;
+  const D = optional(o, 'D', 1, positive);
+  const iterations = optional(o, 'iterations', 2000, (n, v) => integer(n, v, 0));
+  const tolerance = optional(o, 'tolerance', 1e-13, positive);
   const g = checkNorms('norms', norms);
   const T = g.length;
   const width = 2 * Math.floor(Math.floor(base.tau * T) / 2) + 1;

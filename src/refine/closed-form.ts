@@ -3,7 +3,7 @@
  * "When, Why and How Much? Adaptive Learning Rate Scheduling by Refinement", arXiv 2310.07831).
  * @module
  */
-import { finite, inInterval, integer, numberArray, oneOf, opt, options as optionsObject, positive, rangeError } from '../validate.js';
+import { finite, inInterval, integer, numberArray, oneOf, optional, positive, rangeError, readOptions, required, type OptionValues } from '../validate.js';
 import { MEDIAN_BOUNDARIES, medianFilterUnchecked, type MedianBoundary } from './median.js';
 import { REFINE_METHODS, type RefineMethod, type Schedule } from './types.js';
 
@@ -38,16 +38,25 @@ export interface ResolvedRefineOptions {
   tau: number;
   peak: number;
   boundary: MedianBoundary;
+  /** The snapshot the options were read from (for the caller's extra keys). */
+  values: OptionValues;
 }
 
-/** @internal */
-export function resolveRefineOptions(opts: unknown, name = 'options'): ResolvedRefineOptions {
-  const o = optionsObject<RefineOptions>(name, opts) as Record<string, unknown>;
+/** The keys of {@link RefineOptions}. @internal */
+export const REFINE_KEYS = ['method', 'tau', 'peak', 'boundary'] as const;
+
+/**
+ * Reads refinement options (unknown keys are a TypeError); `extraKeys` are the caller's own,
+ * left in `values` for it to read. @internal
+ */
+export function resolveRefineOptions(opts: unknown, extraKeys: readonly string[] = [], name = 'options'): ResolvedRefineOptions {
+  const o = readOptions(name, opts, [...REFINE_KEYS, ...extraKeys]);
   return {
-    method: oneOf(`${name}.method`, o.method, REFINE_METHODS),
-    tau: opt(o, 'tau', 0.1, (n, v) => inInterval(n, v, 0, 1), name),
-    peak: opt(o, 'peak', 1, positive, name),
-    boundary: opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES), name),
+    method: required(o, 'method', (n, v) => oneOf(n, v, REFINE_METHODS)),
+    tau: optional(o, 'tau', 0.1, (n, v) => inInterval(n, v, 0, 1)),
+    peak: optional(o, 'peak', 1, positive),
+    boundary: optional(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES)),
+    values: o,
   };
 }
 
@@ -200,7 +209,10 @@ export function refineSchedule(norms: ArrayLike<number>, opts: RefineOptions): F
  * ```
  */
 export function refineScheduleDetailed(norms: ArrayLike<number>, opts: RefineOptions): RefinementResult {
-  const o = resolveRefineOptions(opts);
+  return refineResolved(norms, resolveRefineOptions(opts));
+}
+
+function refineResolved(norms: ArrayLike<number>, o: ResolvedRefineOptions): RefinementResult {
   const g = checkNorms('norms', norms);
   const width = 2 * Math.floor(Math.floor(o.tau * g.length) / 2) + 1;
   const smoothed = smoothNorms(g, width, o.boundary, 'norms');
@@ -241,9 +253,9 @@ export function scheduleFromValues(values: ArrayLike<number>, opts?: ScheduleFro
   const v = numberArray('values', values);
   if (v.length < 1) throw rangeError('values', 'at least 1 value', values);
   for (let i = 0; i < v.length; i++) finite(`values[${i}]`, v[i]);
-  const o = optionsObject<ScheduleFromValuesOptions>('options', opts) as Record<string, unknown>;
+  const o = readOptions('options', opts, ['steps']);
   const n = v.length;
-  const steps = opt(o, 'steps', Math.max(n, 2), (nm, x) => integer(nm, x, 2));
+  const steps = optional(o, 'steps', Math.max(n, 2), (nm, x) => integer(nm, x, 2));
   const scale = n === 1 ? 0 : (n - 1) / (steps - 1);
   const first = v[0];
   const last = v[n - 1];
@@ -277,7 +289,7 @@ export interface RefinedScheduleOptions extends RefineOptions, ScheduleFromValue
  * ```
  */
 export function refinedSchedule(norms: ArrayLike<number>, opts: RefinedScheduleOptions): Schedule {
-  const o = optionsObject<RefinedScheduleOptions>('options', opts) as Record<string, unknown>;
-  const values = refineSchedule(norms, opts);
-  return scheduleFromValues(values, o.steps === undefined ? {} : { steps: o.steps as number });
+  const o = resolveRefineOptions(opts, ['steps']);
+  const values = refineResolved(norms, o).schedule;
+  return scheduleFromValues(values, o.values.steps === undefined ? {} : { steps: o.values.steps as number });
 }

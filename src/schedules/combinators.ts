@@ -1,19 +1,21 @@
 /**
  * Combinators: build bigger schedules out of smaller ones (optax style).
  */
-import { finite, integer, numberArray, oneOf } from '../validate.js';
 import {
-  evalFinite,
+  finite,
+  integer,
   nonNegative,
+  numberArray,
   numberList,
+  oneOf,
   optional,
   positiveInteger,
   rangeError,
-  rate,
   readOptions,
-  scheduleArg,
+  schedule as scheduleArg,
   scheduleArray,
-} from './checks.js';
+  scheduleValue,
+} from '../validate.js';
 import type { Schedule } from './types.js';
 
 /**
@@ -101,8 +103,8 @@ export function warmup(schedule: Schedule, options: WarmupOptions): Schedule {
   const s = scheduleArg('schedule', schedule);
   const o = readOptions('options', options, ['steps', 'from']);
   const W = integer('options.steps', o.steps, 0);
-  const from = optional(o, 'from', 0, rate);
-  const to = evalFinite('schedule(0)', s, 0);
+  const from = optional(o, 'from', 0, nonNegative);
+  const to = scheduleValue('schedule(0)', s, 0);
   if (W === 0) return s;
   const rise = to - from;
   return (t: number): number => {

@@ -119,12 +119,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   constructor(config: FusedTfOptimizerConfig = {}) {
     super();
-    const o = v.options<FusedTfOptimizerConfig>('config', config) as Record<string, unknown>;
-    for (const key of Object.keys(o)) {
-      if (!CONFIG_KEYS.includes(key)) {
-        throw new TypeError(`Unknown option config.${key}; expected one of ${CONFIG_KEYS.map((k) => `'${k}'`).join(', ')}`);
-      }
-    }
+    const o = v.readOptions('config', config, CONFIG_KEYS);
     this.#rule = o.optimizer === undefined ? 'adamw' : v.oneOf('config.optimizer', o.optimizer, RULES);
     const hyper: Record<string, unknown> = {};
     for (const key of HYPER_KEYS) {
@@ -442,10 +437,10 @@ export class LearningRateScheduler extends tf.Callback {
   constructor(schedule: Schedule, options: LearningRateSchedulerOptions = {}) {
     super();
     if (typeof schedule !== 'function') throw v.typeError('schedule', 'a schedule function (step) => lr', schedule);
-    const o = v.options<LearningRateSchedulerOptions>('options', options) as Record<string, unknown>;
+    const o = v.readOptions('options', options, ['initialStep', 'logLr']);
     this.schedule = schedule;
-    this.step = v.opt(o, 'initialStep', 0, (n, x) => v.integer(n, x, 0));
-    this.#logLr = v.opt(o, 'logLr', true, v.boolean);
+    this.step = v.optional(o, 'initialStep', 0, v.nonNegativeInteger);
+    this.#logLr = v.optional(o, 'logLr', true, v.boolean);
   }
 
   override async onBatchBegin(_batch: number, _logs?: tf.Logs): Promise<void> {

@@ -5,7 +5,9 @@
  */
 import { finite, inInterval, integer, numberArray, oneOf, optional, positive, rangeError, readOptions, required, type OptionValues } from '../validate.js';
 import { MEDIAN_BOUNDARIES, medianFilterUnchecked, type MedianBoundary } from './median.js';
-import { REFINE_METHODS, type RefineMethod, type Schedule } from './types.js';
+import { tableSchedule } from '../schedules/combinators.js';
+import type { Schedule } from '../schedules/types.js';
+import { REFINE_METHODS, type RefineMethod } from './types.js';
 
 /** Options of {@link refineSchedule}. */
 export interface RefineOptions {
@@ -231,8 +233,9 @@ export interface ScheduleFromValuesOptions {
 }
 
 /**
- * Turns per-step learning rates into a schedule function, following the conventions of
- * `fused-optim/schedules` (step-wise like its `fromArray`).
+ * Turns per-step learning rates into a schedule function: `fromArray` of
+ * `fused-optim/schedules` (the same conversion), holding the last value, with a run length of
+ * at least 2 steps.
  *
  * The step is floored (a fractional step uses the step below). For a run of `steps` steps
  * (default `values.length` = n) step s reads position u = s·(n − 1)/(steps − 1) of
@@ -254,20 +257,8 @@ export function scheduleFromValues(values: ArrayLike<number>, opts?: ScheduleFro
   if (v.length < 1) throw rangeError('values', 'at least 1 value', values);
   for (let i = 0; i < v.length; i++) finite(`values[${i}]`, v[i]);
   const o = readOptions('options', opts, ['steps']);
-  const n = v.length;
-  const steps = optional(o, 'steps', Math.max(n, 2), (nm, x) => integer(nm, x, 2));
-  const scale = n === 1 ? 0 : (n - 1) / (steps - 1);
-  const first = v[0];
-  const last = v[n - 1];
-  return function refined(step: number): number {
-    if (Number.isNaN(step)) return NaN;
-    const u = Math.floor(step) * scale;
-    if (!(u > 0)) return first;
-    if (u >= n - 1) return last;
-    const i = Math.floor(u);
-    const f = u - i;
-    return f === 0 ? v[i] : v[i] + (v[i + 1] - v[i]) * f;
-  };
+  const steps = optional(o, 'steps', Math.max(v.length, 2), (nm, x) => integer(nm, x, 2));
+  return tableSchedule(v, steps, v[v.length - 1]);
 }
 
 /** Options of {@link refinedSchedule}. */

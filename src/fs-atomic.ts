@@ -154,7 +154,7 @@ function fsyncDirSync(dir: string): void {
  * ```ts
  * const file = path.join(dir, 'schedule.json');
  * await writeFileAtomic(file, JSON.stringify({ lr: [0.1, 0.05, 0] }));
- * fs.readFileSync(file, 'utf8'); // '{"lr":[0.1,0.05,0]}'
+ * fs.readFileSync(file, 'utf8'); // → '{"lr":[0.1,0.05,0]}'
  * ```
  */
 export async function writeFileAtomic(path: string, content: AtomicContent): Promise<void> {
@@ -194,7 +194,7 @@ export async function writeFileAtomic(path: string, content: AtomicContent): Pro
  * ```ts
  * const file = path.join(dir, 'out.txt');
  * writeFileAtomicSync(file, ['line 1\n', 'line 2\n']);
- * fs.readFileSync(file, 'utf8'); // 'line 1\nline 2\n'
+ * fs.readFileSync(file, 'utf8'); // → 'line 1\nline 2\n'
  * ```
  */
 export function writeFileAtomicSync(path: string, content: AtomicContent): void {

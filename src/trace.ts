@@ -94,7 +94,7 @@ export interface RefinementNorms {
  *
  * @example
  * ```ts
- * refineMethodForKind('adamw'); // 'adam'
+ * refineMethodForKind('adamw'); // → 'adam'
  * ```
  */
 export function refineMethodForKind(kind: OptimizerKind): RefineMethod {
@@ -126,10 +126,14 @@ const TRACE_REFINE_KEYS = ['norm', 'skipped'];
  * @example
  * ```ts
  * const trace = new NormTrace({ kind: 'adamw' });
- * trace.appendBatch(l2FromDevice, l1FromDevice, skippedFromDevice, lrUsed); // every k steps
- * trace.push(0.8, 120.5, 0, 3e-4);                                          // or one step
- * await trace.save('run1.trace.json');
- * const lr = (await NormTrace.load('run1.trace.json')).refine({ peak: 3e-4 }); // uses L1 norms
+ * // every k steps, a batch as read back from the device: L2, L1, skipped, lr
+ * trace.appendBatch(new Float32Array([1.2, 0.9]), new Float32Array([130, 121]), new Uint8Array([0, 0]), [3e-4, 3e-4]);
+ * trace.push(0.8, 120.5, 0, 3e-4); // or one step
+ * const file = path.join(dir, 'run1.trace.json');
+ * await trace.save(file);
+ * const lr = (await NormTrace.load(file)).refine({ peak: 3e-4 }); // uses the L1 norms
+ * lr.length;                                                       // → 3
+ * lr[0];                                                           // → 3e-4
  * ```
  */
 export class NormTrace {
@@ -169,7 +173,7 @@ export class NormTrace {
    * @example
    * ```ts
    * const t = NormTrace.fromArrays({ kind: 'sgd', l2: [3, 2, 1], l1: [30, 20, 10] });
-   * t.length; // 3
+   * t.length; // → 3
    * ```
    */
   static fromArrays(arrays: {
@@ -397,7 +401,9 @@ export class NormTrace {
    *
    * @example
    * ```ts
-   * await trace.save('runs/adamw.trace.json');
+   * const trace = NormTrace.fromArrays({ kind: 'adamw', l2: [1, 2], l1: [10, 20] });
+ * await trace.save(path.join(dir, 'adamw.trace.json'));
+ * NormTrace.loadSync(path.join(dir, 'adamw.trace.json')).length; // → 2
    * ```
    */
   async save(path: string): Promise<void> {
@@ -445,7 +451,7 @@ export class NormTrace {
    * @example
    * ```ts
    * NormTrace.fromArrays({ kind: 'sgd', l2: [2], l1: [3], lr: [0.1] }).toCSV();
-   * // 'step,l2,l1,skipped,lr\n0,2,3,0,0.1\n'
+   * // → 'step,l2,l1,skipped,lr\n0,2,3,0,0.1\n'
    * ```
    */
   toCSV(): string {
@@ -532,8 +538,8 @@ export class NormTrace {
    * @example
    * ```ts
    * const t = NormTrace.fromArrays({ kind: 'sgd', l2: [1, 1, NaN, 1, 1], l1: [9, 9, NaN, 9, 9], skipped: [0, 0, 1, 0, 0] });
-   * t.refine();                      // Float64Array [1, 0.75, 0.5, 0.25, 0]
-   * t.refine({ skipped: 'drop' });   // Float64Array [1, 2/3, 1/3, 0]
+   * t.refine();                      // → [1, 0.75, 0.5, 0.25, 0]
+   * t.refine({ skipped: 'drop' });   // ≈ [1, 2 / 3, 1 / 3, 0]
    * ```
    */
   refine(opts?: TraceRefineOptions): Float64Array {

@@ -77,9 +77,9 @@ export function boundCore(eta: Float64Array, q: Float64Array, D: number, grad: F
  *
  * @example
  * ```ts
- * lastIterateBound([1, 1], [1, 1]);
- * // { value: 1.25, gradient: Float64Array [0.875, -0.125] }
  * // B = 1/(2·2) + ½·1²/1 + ½·1; ∂B/∂η₀ = −1/8 + 1; ∂B/∂η₁ = −1/8 − ½ + ½
+ * lastIterateBound([1, 1], [1, 1]);
+ * // → { value: 1.25, gradient: [0.875, -0.125] }
  * ```
  */
 export function lastIterateBound(eta: ArrayLike<number>, norms: ArrayLike<number>, opts?: BoundOptions): BoundValue {
@@ -110,10 +110,10 @@ export interface RefineByBoundOptions extends RefineOptions {
   tolerance?: number;
 }
 
-/** Everything {@link refineByBoundDetailed} computed. */
 /** The keys {@link RefineByBoundOptions} adds to `RefineOptions`. @internal */
 export const BOUND_KEYS = ['D', 'iterations', 'tolerance'] as const;
 
+/** Everything {@link refineByBoundDetailed} computed. */
 export interface RefineByBoundResult {
   /** The schedule normalised like the closed form: max `peak`. */
   schedule: Float64Array;
@@ -166,7 +166,7 @@ export interface RefineByBoundResult {
  * refineByBound(new Array(10).fill(1), { method: 'sgd', tau: 0 });
  * // ≈ [1, 0.917, 0.836, 0.754, 0.674, 0.595, 0.517, 0.441, 0.367, 0.885]
  * refineSchedule(new Array(10).fill(1), { method: 'sgd', tau: 0 });
- * // [1, 0.889, 0.778, 0.667, 0.556, 0.444, 0.333, 0.222, 0.111, 0]
+ * // ≈ [1, 0.889, 0.778, 0.667, 0.556, 0.444, 0.333, 0.222, 0.111, 0]
  * ```
  */
 export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptions): Float64Array {
@@ -178,10 +178,11 @@ export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptio
  *
  * @example
  * ```ts
+ * const norms = Array.from({ length: 200 }, (_, t) => 1 + 5 * Math.exp(-t / 20));
  * const r = refineByBoundDetailed(norms, { method: 'adam' });
- * r.converged;                 // true (about 20 iterations)
- * r.bound <= r.initialBound;   // true
- * r.eta;                       // the bound-optimal step sizes for D = 1 (not normalised)
+ * r.converged;                 // → true (about 20 iterations)
+ * r.bound <= r.initialBound;   // → true
+ * r.eta.length;                // → 200 (the bound-optimal step sizes for D = 1, not normalised)
  * ```
  */
 export function refineByBoundDetailed(norms: ArrayLike<number>, opts: RefineByBoundOptions): RefineByBoundResult {

@@ -68,9 +68,9 @@ export function resolveRefineOptions(opts: unknown, extraKeys: readonly string[]
  *
  * @example
  * ```ts
- * refinementWidth(1000, 0.1);    // 101
- * refinementWidth(1_000_000);    // 100001
- * refinementWidth(15, 0.1);      // 1
+ * refinementWidth(1000, 0.1);    // → 101
+ * refinementWidth(1_000_000);    // → 100001
+ * refinementWidth(15, 0.1);      // → 1
  * ```
  */
 export function refinementWidth(T: number, tau = 0.1): number {
@@ -189,9 +189,10 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
  * @example
  * ```ts
  * refineSchedule([2, 2, 2, 2, 2], { method: 'sgd' });
- * // Float64Array [1, 0.75, 0.5, 0.25, 0]
+ * // → [1, 0.75, 0.5, 0.25, 0]   (a Float64Array)
+ * // warm-up then decay:
  * refineSchedule([8, 4, 2, 2, 2], { method: 'sgd', tau: 0, peak: 0.1 });
- * // warm-up then decay: Float64Array [0.0102, 0.0375, 0.1, 0.05, 0] (rounded)
+ * // ≈ [0.0102, 0.0375, 0.1, 0.05, 0]
  * ```
  */
 export function refineSchedule(norms: ArrayLike<number>, opts: RefineOptions): Float64Array {
@@ -205,9 +206,9 @@ export function refineSchedule(norms: ArrayLike<number>, opts: RefineOptions): F
  * @example
  * ```ts
  * const r = refineScheduleDetailed([3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], { method: 'sgd' });
- * r.width;    // 3
- * r.smoothed; // all 3: the one-step dip is filtered out
- * r.schedule; // linear decay 1, 18/19, …, 0
+ * r.width;                           // → 3
+ * r.smoothed.every((g) => g === 3);  // → true: the one-step dip is filtered out
+ * r.schedule[1];                     // ≈ 18 / 19 (linear decay 1, 18/19, …, 0)
  * ```
  */
 export function refineScheduleDetailed(norms: ArrayLike<number>, opts: RefineOptions): RefinementResult {
@@ -248,8 +249,8 @@ export interface ScheduleFromValuesOptions {
  * @example
  * ```ts
  * const f = scheduleFromValues([1, 0.5, 0]);
- * [f(0), f(1), f(1.7), f(2), f(1e9), f(-3)];          // [1, 0.5, 0.5, 0, 0, 1]
- * scheduleFromValues([1, 0.5, 0], { steps: 5 })(1);  // 0.75 (position 0.5)
+ * [f(0), f(1), f(1.7), f(2), f(1e9), f(-3)];          // → [1, 0.5, 0.5, 0, 0, 1]
+ * scheduleFromValues([1, 0.5, 0], { steps: 5 })(1);  // → 0.75 (position 0.5)
  * ```
  */
 export function scheduleFromValues(values: ArrayLike<number>, opts?: ScheduleFromValuesOptions): Schedule {
@@ -275,8 +276,8 @@ export interface RefinedScheduleOptions extends RefineOptions, ScheduleFromValue
  * @example
  * ```ts
  * const lr = refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', peak: 0.1 });
- * lr(0); lr(2); lr(4); lr(100); // 0.1, 0.05, 0, 0
- * refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', steps: 9 })(2); // 0.75
+ * [lr(0), lr(2), lr(4), lr(100)];                                   // → [0.1, 0.05, 0, 0]
+ * refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', steps: 9 })(2); // → 0.75
  * ```
  */
 export function refinedSchedule(norms: ArrayLike<number>, opts: RefinedScheduleOptions): Schedule {

@@ -73,10 +73,10 @@ export const MAX_MEDIAN_WIDTH = 2 ** 30;
  *
  * @example
  * ```ts
- * medianFilter([1, 9, 2, 8, 3], 3);                            // Float64Array [1, 2, 8, 3, 8] (right end mirrored: 8 3 | 8)
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'nearest' });   // Float64Array [1, 2, 8, 3, 3]
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'reflect' });   // Float64Array [1, 2, 8, 3, 3]
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'mirror' });    // Float64Array [9, 2, 8, 3, 8] (left end: 9 | 1 9)
+ * medianFilter([1, 9, 2, 8, 3], 3);                            // → [1, 2, 8, 3, 8] (right end mirrored: 8 3 | 8)
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'nearest' });   // → [1, 2, 8, 3, 3]
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'reflect' });   // → [1, 2, 8, 3, 3]
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'mirror' });    // → [9, 2, 8, 3, 8] (left end: 9 | 1 9)
  * ```
  */
 export function medianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {
@@ -514,7 +514,7 @@ export function sortedWindowMedianFilter(values: ArrayLike<number>, width: numbe
  *
  * @example
  * ```ts
- * naiveMedianFilter([1, 9, 2, 8, 3], 3); // Float64Array [1, 2, 8, 3, 8]
+ * naiveMedianFilter([1, 9, 2, 8, 3], 3); // → [1, 2, 8, 3, 8]
  * ```
  */
 export function naiveMedianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {

@@ -1,5 +1,9 @@
-// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon only
-// talks to this interface.
+// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon's
+// Optimizer class steps, reads and writes its backend through this interface, but not only:
+// it constructs the CPU backend itself and reaches its host blocks (the zero-copy views,
+// their release on dispose) as cpu::CpuOptimizer. The functional steps (adamStep, sgdStep)
+// and the benchmark helper streamFloor call the CPU engine (cpu/engine.h) directly, so they
+// are CPU-only.
 #pragma once
 
 #include <cstdint>

@@ -75,7 +75,7 @@ struct HyperParams {
   }
 };
 
-// The clip coefficient of DESIGN.md: min(1, max / (norm + 1e-6)), computed in double.
+// The clip coefficient of docs/design.md ("Step semantics"): min(1, max / (norm + 1e-6)), computed in double.
 inline double clip_coefficient(const HyperParams& h, double l2) {
   if (!h.clipping()) return 1.0;
   double c = h.max_grad_norm / (l2 + 1e-6);

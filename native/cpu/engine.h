@@ -43,8 +43,9 @@ void stream_floor(const Layout& layout, float* a, const float* b, float* c, floa
 // Writes a step outcome into the kOut* layout.
 void write_outcome(const StepOutcome& o, int64_t applied, double* out);
 
-// Host memory shared between the arena and the JavaScript ArrayBuffers that view it: freed
-// when both the owner releases it (dispose or destruction) ... see addon for the protocol.
+// Host memory shared between the arena and the JavaScript ArrayBuffers that view it. Who holds
+// it and when it is freed (dispose, garbage collection, environment teardown) is the addon's
+// business: see the memory protocol at the top of native/addon/optimizer_wrap.cc.
 //
 // note: blocks of kMapBytes or more are mapped pages (mmap), not malloc memory. glibc raises its
 // mmap threshold to the size of the first large block freed, after which blocks of that size

@@ -261,7 +261,7 @@ __global__ void __launch_bounds__(kFoldThreads) finalize_kernel(FinalizeArgs f) 
     abs_sum += s_ab[w];
   }
 
-  // Decide (DESIGN.md step 3), as the CPU backend's run_step does.
+  // Decide (docs/design.md, "Step semantics", step 3), as the CPU backend's run_step does.
   DeviceState* st = f.state;
   const bool non_finite = !isfinite(sq) || !isfinite(abs_sum);
   const double l2 = sqrt(sq);

@@ -1,7 +1,7 @@
 // CUDA backend, host side: the device probe, the optimizer arena in device memory, pinned
 // staging for uploads and downloads, and the benchmark helpers. Kernels are in kernels.cu.
 //
-// Memory of one optimizer (DESIGN.md "Memory model"): one device buffer per state (params,
+// Memory of one optimizer (docs/design.md, "Memory model"): one device buffer per state (params,
 // grads, exp_avg, exp_avg_sq / momentum), laid out by fo::Layout (64-byte aligned segments),
 // plus the chunk table, per-chunk partials, per-tensor sums, the device state (applied-step
 // count, decisions), the trace ring, and in pinned host memory a ring of step outcomes (written

@@ -1,5 +1,5 @@
 /**
- * Optimizer classes over one flat arena per state (DESIGN.md "Memory model"): `SGD`, `Adam`,
+ * Optimizer classes over one flat arena per state (docs/design.md, "Memory model"): `SGD`, `Adam`,
  * `AdamW`. One native pass per step covers every tensor, however many.
  */
 import { HP, KIND, OUT, SLOT, TRACE_FIELDS, loadNative, type NativeOptimizer } from '../native.js';

@@ -53,7 +53,7 @@ export function boundCore(eta: Float64Array, q: Float64Array, D: number, grad: F
 }
 
 /**
- * The last-iterate bound of paper 1 (convex f, `PAPERS.md`) for step sizes η and the
+ * The last-iterate bound of paper 1 (convex f, docs/papers.md §1) for step sizes η and the
  * observed norms G, with its analytic gradient. With T steps (0-based here):
  *
  *   B(η) = D² / (2·Σ_t η_t) + ½·Σ_{t<T−1} q_t·η_t² / Σ_{p>t} η_p + ½·q_{T−1}·η_{T−1},

@@ -159,7 +159,7 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
 
 /**
  * Refines a learning-rate schedule from the gradient norms of a previous run (the
- * authors' closed form, paper 1 of `PAPERS.md`).
+ * authors' closed form, paper 1 of docs/papers.md).
  *
  * With T = `norms.length`:
  * 1. width w = 2·⌊⌊τ·T⌋/2⌋ + 1; ĝ = `medianFilter(norms, w, { boundary })` (default

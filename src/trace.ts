@@ -402,8 +402,8 @@ export class NormTrace {
    * @example
    * ```ts
    * const trace = NormTrace.fromArrays({ kind: 'adamw', l2: [1, 2], l1: [10, 20] });
- * await trace.save(path.join(dir, 'adamw.trace.json'));
- * NormTrace.loadSync(path.join(dir, 'adamw.trace.json')).length; // → 2
+   * await trace.save(path.join(dir, 'adamw.trace.json'));
+   * NormTrace.loadSync(path.join(dir, 'adamw.trace.json')).length; // → 2
    * ```
    */
   async save(path: string): Promise<void> {

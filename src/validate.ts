@@ -272,11 +272,11 @@ export function rejectUnknownKeys(o: object, known: readonly string[], name: str
  * @example
  * ```ts
  * const o = readOptions('options', { peak: 0.1 }, ['peak', 'steps']);
- * optional(o, 'peak', 1, positive);            // 0.1
- * optional(o, 'steps', 100, positiveInteger);  // 100
- * readOptions('options', { peek: 0.1 }, ['peak', 'steps']);
- * // TypeError: Unknown option options.peek; expected one of 'peak', 'steps'
+ * optional(o, 'peak', 1, positive);            // → 0.1
+ * optional(o, 'steps', 100, positiveInteger);  // → 100
  * ```
+ * and `readOptions('options', { peek: 0.1 }, ['peak', 'steps'])` throws
+ * `TypeError: Unknown option options.peek; expected one of 'peak', 'steps'`.
  */
 export function readOptions(
   name: string,

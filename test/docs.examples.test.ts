@@ -1,6 +1,6 @@
 /**
- * Runs the ```ts examples in the TSDoc of src/refine, src/trace.ts, src/fs-atomic.ts and
- * src/optim (every file, so that a new example is run as soon as it is written), with the
+ * Runs the ```ts examples in the TSDoc of src/refine, src/trace.ts, src/fs-atomic.ts,
+ * src/validate.ts and src/optim (every file, so that a new example is run as soon as it is written), with the
  * conventions of test/support/doc-examples.ts: `expr; // → value` asserts exactly,
  * `// ≈ value` to about 3 significant digits. (The schedule examples have their own runner,
  * test/schedules.doc.test.ts.)
@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import * as lib from '../src/index.js';
+import * as validate from '../src/validate.js';
 import { examplesIn, runExample, type DocExample } from './support/doc-examples.js';
 
 const root = path.join(import.meta.dirname, '..');
@@ -29,6 +30,7 @@ const FILES: [string, boolean][] = [
   ...tsFiles('src/refine').map((f): [string, boolean] => [f, f.endsWith('closed-form.ts') || f.endsWith('bound.ts') || f.endsWith('median.ts')]),
   ['src/trace.ts', true],
   ['src/fs-atomic.ts', true],
+  ['src/validate.ts', true],
   ...tsFiles('src/optim').map((f): [string, boolean] => [f, false]),
 ];
 
@@ -41,7 +43,9 @@ describe('TSDoc examples of refine, trace, fs-atomic and optim', () => {
 
   it.each(examples.map((e) => [e.where, e] as const))('%s', async (_where, ex) => {
     expect(ex.checks, 'an example asserts at least one value (// → value or // ≈ value)').toBeGreaterThan(0);
-    const results = await runExample(ex, lib as unknown as Record<string, unknown>);
+    // validate.ts is internal: its examples also see its own exports
+    const scope = ex.where.startsWith('src/validate.ts:') ? { ...lib, ...validate } : lib;
+    const results = await runExample(ex, scope as unknown as Record<string, unknown>);
     expect(results.length, 'every assertion ran').toBe(ex.checks);
     for (const r of results) {
       if (r.mode === '→') expect(r.got, r.src).toEqual(r.want);

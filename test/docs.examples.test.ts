@@ -1,8 +1,8 @@
 /**
  * Runs the ```ts examples in the TSDoc of src/refine, src/trace.ts, src/fs-atomic.ts,
- * src/validate.ts and src/optim (every file, so that a new example is run as soon as it is written), with the
- * conventions of test/support/doc-examples.ts: `expr; // → value` asserts exactly,
- * `// ≈ value` to about 3 significant digits. (The schedule examples have their own runner,
+ * src/validate.ts and src/optim (every file under it, so that a new example runs as soon as it
+ * is written), with the conventions of test/support/doc-examples.ts: `expr; // → value`
+ * asserts exactly, `// ≈ value` to about 3 significant digits. (The schedule examples have their own runner,
  * test/schedules.doc.test.ts.)
  */
 import * as fs from 'node:fs';

@@ -5,19 +5,21 @@
  * system), which is written, fsynced, closed and renamed over the target; then the directory is
  * fsynced where the platform allows. Readers see the old file or the new one, never a torn one.
  *
- * Temporary files are named `.<name>.<pid>.<12 hex digits>.tmp`. Two promises hold:
+ * Temporary files are named `.<name>.<pid>.<thread id>.<12 hex digits>.tmp`. Two promises hold:
  * - Errors never show a temporary name: an `fs` error keeps its class, `code`, `errno` and
  *   `syscall`, but its message, stack and `path` name the target file.
  * - A save that was killed (SIGKILL, power loss) leaves its temporary file behind; the next
  *   save to the same target removes such leftovers: temporary files of this naming for that
- *   target whose process no longer exists, or that belong to this process but to no write in
- *   flight. A temporary file of another live process (a concurrent writer) is left alone.
+ *   target whose process no longer exists, or that belong to this thread of this process but
+ *   to no write in flight. A temporary file of another live process, or of another worker
+ *   thread of this one (a concurrent writer), is left alone.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 import { filePath } from './validate.js';
 
@@ -34,7 +36,7 @@ function escapeRegExp(s: string): string {
 function tempPathFor(target: string): string {
   const dir = nodePath.dirname(target);
   const base = nodePath.basename(target);
-  return nodePath.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return nodePath.join(dir, `.${base}.${process.pid}.${threadId}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
@@ -50,19 +52,22 @@ function processExists(pid: number): boolean {
 
 /**
  * The leftover temporary files for `target` among the names in its directory (full paths):
- * this module's naming for this target, from a dead process or from this process but not in
- * flight.
+ * this module's naming for this target, from a dead process, or from this thread of this
+ * process but not in flight. (Names without a thread id, `.<name>.<pid>.<hex>.tmp`, count as
+ * thread 0.)
  */
 function staleTemps(target: string, names: readonly string[]): string[] {
   const dir = nodePath.dirname(target);
-  const pattern = new RegExp(`^\\.${escapeRegExp(nodePath.basename(target))}\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(nodePath.basename(target))}\\.(\\d+)(?:\\.(\\d+))?\\.[0-9a-f]{12}\\.tmp$`);
   const out: string[] = [];
   for (const name of names) {
     const m = pattern.exec(name);
     if (!m) continue;
     const full = nodePath.join(dir, name);
     const pid = Number(m[1]);
-    if (pid === process.pid ? !inFlight.has(full) : !processExists(pid)) out.push(full);
+    const thread = m[2] === undefined ? 0 : Number(m[2]);
+    const stale = pid === process.pid ? thread === threadId && !inFlight.has(full) : !processExists(pid);
+    if (stale) out.push(full);
   }
   return out;
 }

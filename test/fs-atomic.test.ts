@@ -25,7 +25,7 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-const tempName = (base: string, pid: number, hex = 'a1b2c3d4e5f6'): string => `.${base}.${pid}.${hex}.tmp`;
+const tempName = (base: string, pid: number, hex = 'a1b2c3d4e5f6', thread = 0): string => `.${base}.${pid}.${thread}.${hex}.tmp`;
 
 describe('writeFileAtomic', () => {
   it('writes strings, bytes and chunks, replacing the old file whole', async () => {
@@ -87,9 +87,15 @@ describe('writeFileAtomic', () => {
   it('a later save removes temporaries of a dead process or of this one (not in flight), and nothing else', async () => {
     const p = path.join(dir, 'ckpt.bin');
     const dead = deadPid();
-    const stale = [tempName('ckpt.bin', dead), tempName('ckpt.bin', dead, '000000000000'), tempName('ckpt.bin', process.pid)];
+    const stale = [
+      tempName('ckpt.bin', dead),
+      tempName('ckpt.bin', dead, '000000000000', 3),
+      `.ckpt.bin.${dead}.0123456789ab.tmp`, // the naming without a thread id
+      tempName('ckpt.bin', process.pid),
+    ];
     const kept = [
       tempName('ckpt.bin', process.ppid), // a live process: maybe a concurrent writer
+      tempName('ckpt.bin', process.pid, 'a1b2c3d4e5f6', 7), // another worker thread of this process
       tempName('other.bin', dead), // another target
       '.ckpt.bin.tmp', // not this naming
       `.ckpt.bin.${dead}.xyz.tmp`,
@@ -137,7 +143,7 @@ describe('writeFileAtomic', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
     const leftovers = fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
-    expect(leftovers).toEqual([tempName('killed.json', child.pid!, leftovers[0]?.split('.').at(-2))]);
+    expect(leftovers).toEqual([tempName('killed.json', child.pid!, leftovers[0]?.split('.').at(-2), 0)]);
     expect(fs.readFileSync(p, 'utf8')).toBe('old');
     await writeFileAtomic(p, 'new');
     expect(fs.readdirSync(dir)).toEqual(['killed.json']);

@@ -9,5 +9,6 @@ export * from './schedules/index.js';
 export * from './refine/index.js';
 export * from './optim/index.js';
 export * from './trace.js';
+export { writeFileAtomic, writeFileAtomicSync, type AtomicContent } from './fs-atomic.js';
 export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
 export { CudaError, NativeAddonError } from './errors.js';

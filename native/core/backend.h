@@ -1,5 +1,8 @@
-// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon reaches
-// the backends only through this interface and the factories of cpu/engine.h and cuda/api.h.
+// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon steps,
+// reads and writes every backend through this interface, the optimizer classes and the
+// functional steps (adamStep, sgdStep: a CPU arena borrowing the caller's arrays) alike. It
+// creates backends with the factories of cpu/engine.h and cuda/api.h, and reaches one thing
+// beyond the interface: the CPU backend's host blocks, which back the zero-copy views.
 #pragma once
 
 #include <cstdint>

@@ -29,8 +29,9 @@ Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo&
                  const StepSettings& s, const int32_t* tensor_group, int64_t& applied,
                  int threads, double* tensor_sq, double* tensor_abs);
 
-// Host memory shared between the arena and the JavaScript ArrayBuffers that view it (see the
-// addon for the lifetime protocol).
+// Host memory shared between the arena and the JavaScript ArrayBuffers that view it. Who holds
+// it and when it is freed (dispose, garbage collection, environment teardown) is the addon's
+// business: see the memory protocol at the top of native/addon/optimizer_wrap.cc.
 //
 // note: blocks of kMapBytes or more are mapped pages (mmap), not malloc memory. glibc raises its
 // mmap threshold to the size of the first large block freed, after which blocks of that size

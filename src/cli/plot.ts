@@ -3,7 +3,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../trace.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 import type { CliCommand, CliIO } from './common.js';
 import { addRefineOptions, describeRefinement, readRefinementInput, refinementSvg, type RefineCliOptions } from './refinement.js';
 

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 
 /** Rows of features with an integer class label each. */
 export interface Dataset {

@@ -8,7 +8,7 @@ import { createOptimizer, type FusedOptimizer, type LearningRate, type Optimizer
 import type { NormTrace } from '../trace.js';
 import type { Dataset } from './data.js';
 import type { Evaluation, Model } from './models.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 
 /** The optimizers a run can use: any rule of the registry. */
 export type OptimizerName = OptimizerKind;

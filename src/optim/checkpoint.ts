@@ -32,7 +32,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
-import { writeFileAtomic, writeFileAtomicSync } from '../trace.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../fs-atomic.js';
 import * as v from '../validate.js';
 import { OPTIMIZER_KINDS, RULES, type OptimizerKind } from './rules/index.js';
 
@@ -469,23 +469,17 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): 
 
 // --- files ---------------------------------------------------------------------------------------------
 
-function checkPath(path: unknown): string {
-  if (typeof path !== 'string') throw v.typeError('path', 'a file path string', path);
-  if (path.length === 0) throw v.rangeError('path', 'a non-empty file path', path);
-  return path;
-}
-
 /**
  * Writes a (checked) state dict as a checkpoint file, atomically: a temporary file in the same
  * directory, fsync, rename. A crash leaves the old file or the new one, never a torn one.
  */
 export async function writeCheckpoint(path: string, state: OptimizerStateDict): Promise<void> {
-  await writeFileAtomic(checkPath(path), encodeCheckpoint(state));
+  await writeFileAtomic(v.filePath('path', path), encodeCheckpoint(state));
 }
 
 /** {@link writeCheckpoint}, synchronously. */
 export function writeCheckpointSync(path: string, state: OptimizerStateDict): void {
-  writeFileAtomicSync(checkPath(path), encodeCheckpoint(state));
+  writeFileAtomicSync(v.filePath('path', path), encodeCheckpoint(state));
 }
 
 /**
@@ -495,12 +489,12 @@ export function writeCheckpointSync(path: string, state: OptimizerStateDict): vo
  *   cannot be read.
  */
 export async function readCheckpoint(path: string): Promise<OptimizerStateDict> {
-  const p = checkPath(path);
+  const p = v.filePath('path', path);
   return decodeCheckpoint(await fsp.readFile(p), p);
 }
 
 /** {@link readCheckpoint}, synchronously. */
 export function readCheckpointSync(path: string): OptimizerStateDict {
-  const p = checkPath(path);
+  const p = v.filePath('path', path);
   return decodeCheckpoint(fs.readFileSync(p), p);
 }

@@ -841,10 +841,11 @@ export type SgdResolved = Required<Omit<SgdHyperparameters, 'maxGradNorm'>> & { 
  *
  * @example
  * ```ts
- * import { Adam, linearDecay } from 'fused-optim';
  * const opt = new Adam([new Float32Array([1, 2, 3]), 1000], { lr: linearDecay({ peak: 1e-3, steps: 100 }) });
  * opt.grads[0].set([0.1, -0.2, 0.3]); // write gradients straight into the arena
  * const info = opt.step();            // { gradNormL2, gradNormL1, clipCoef, skipped, lr, ... }
+ * info.gradNormL1; // ≈ 0.6
+ * info.lr; // → 0.001
  * opt.dispose();
  * ```
  */
@@ -873,10 +874,10 @@ export class Adam extends FusedOptimizer<AdamResolved> {
  *
  * @example
  * ```ts
- * import { AdamW } from 'fused-optim';
  * const weights = new Float32Array(784 * 128), bias = new Float32Array(128);
  * const opt = new AdamW([{ params: [weights] }, { params: [bias], weightDecay: 0 }], { lr: 3e-4, weightDecay: 0.05 });
- * opt.groups[1].hyperparameters.weightDecay; // 0
+ * opt.groups[1].hyperparameters.weightDecay; // → 0
+ * opt.groups[1].tensors; // → [1]
  * opt.step();
  * opt.dispose();
  * ```
@@ -905,11 +906,11 @@ export class AdamW extends FusedOptimizer<AdamResolved> {
  *
  * @example
  * ```ts
- * import { SGD } from 'fused-optim';
  * const opt = new SGD([{ params: [4096], momentum: 0.9, nesterov: true }, { params: [64] }], { lr: 0.1 });
  * opt.grads[0].fill(0.01);
  * opt.step();
  * opt.setOptions({ lr: 0.01 }, { group: 1 }); // fine-tune one group slower
+ * opt.groups.map((g) => g.lr); // → [0.1, 0.01]
  * opt.dispose();
  * ```
  */
@@ -936,9 +937,8 @@ const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly ParamInit[] 
  *
  * @example
  * ```ts
- * import { createOptimizer } from 'fused-optim';
  * const opt = createOptimizer('adamw', [10], { lr: 1e-3 });
- * opt.kind; // 'adamw'
+ * opt.kind; // → 'adamw'
  * opt.dispose();
  * ```
  */

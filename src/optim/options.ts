@@ -79,13 +79,7 @@ export const GRADIENT_DEFAULTS: ResolvedGradient = Object.freeze({ maxGradNorm: 
 
 /** Throws a TypeError for an option name that is not one of `allowed` (a likely typo). */
 export function rejectUnknown(opts: object, allowed: readonly string[], prefix: string): void {
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) {
-      throw new TypeError(
-        `Unknown option ${prefix}.${key}; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`,
-      );
-    }
-  }
+  v.rejectUnknownKeys(opts, allowed, prefix);
 }
 
 /** A learning rate given as a number. */

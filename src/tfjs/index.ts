@@ -138,19 +138,16 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   constructor(config: FusedTfOptimizerConfig = {}) {
     super();
-    const o = v.options<FusedTfOptimizerConfig>('config', config) as Record<string, unknown>;
+    const known = [...new Set([...BASE_KEYS, ...GRADIENT_KEYS, ...OPTIMIZER_KINDS.flatMap((k) => Object.keys(RULES[k].defaults))])];
+    const o = v.readOptions('config', config, known) as Record<string, unknown>;
     this.#rule = o.optimizer === undefined ? 'adamw' : v.oneOf('config.optimizer', o.optimizer, OPTIMIZER_KINDS);
     const spec = RULES[this.#rule];
     const ruleKeys = Object.keys(spec.defaults);
     const allowed = [...BASE_KEYS, ...ruleKeys, ...GRADIENT_KEYS];
     for (const key of Object.keys(o)) {
       if (allowed.includes(key)) continue;
-      const other = OPTIMIZER_KINDS.filter((k) => k in RULES && Object.keys(RULES[k].defaults).includes(key));
-      throw new TypeError(
-        other.length > 0
-          ? `Unknown option config.${key} for optimizer '${this.#rule}' (it is an option of ${other.map((k) => `'${k}'`).join(', ')})`
-          : `Unknown option config.${key}; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`,
-      );
+      const other = OPTIMIZER_KINDS.filter((k) => Object.keys(RULES[k].defaults).includes(key));
+      throw new TypeError(`Unknown option config.${key} for optimizer '${this.#rule}' (it is an option of ${other.map((k) => `'${k}'`).join(', ')}); expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`);
     }
     const hyper: Record<string, unknown> = {};
     for (const key of [...ruleKeys, ...GRADIENT_KEYS]) if (o[key] !== undefined) hyper[key] = o[key];
@@ -524,10 +521,10 @@ export class LearningRateScheduler extends tf.Callback {
   constructor(schedule: Schedule, options: LearningRateSchedulerOptions = {}) {
     super();
     if (typeof schedule !== 'function') throw v.typeError('schedule', 'a schedule function (step) => lr', schedule);
-    const o = v.options<LearningRateSchedulerOptions>('options', options) as Record<string, unknown>;
+    const o = v.readOptions('options', options, ['initialStep', 'logLr']);
     this.schedule = schedule;
-    this.step = v.opt(o, 'initialStep', 0, (n, x) => v.integer(n, x, 0));
-    this.#logLr = v.opt(o, 'logLr', true, v.boolean);
+    this.step = v.optional(o, 'initialStep', 0, v.nonNegativeInteger);
+    this.#logLr = v.optional(o, 'logLr', true, v.boolean);
   }
 
   override async onBatchBegin(_batch: number, _logs?: tf.Logs): Promise<void> {

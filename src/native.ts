@@ -96,6 +96,8 @@ export interface NativeOptimizer {
   writeSlot(slot: number, index: number, src: Float32Array): void;
   readSlot(slot: number, index: number, dst: Float32Array): void;
   fillSlot(slot: number, value: number): void;
+  /** For every tensor: slot dst = dst + weights[group]·(src − dst) (fp32). */
+  lerpSlot(dst: number, src: number, weights: Float64Array): void;
   setCounters(iteration: number, applied: number): void;
   /** [iteration, applied, traceDropped] */
   counters(): Float64Array;

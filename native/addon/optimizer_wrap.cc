@@ -38,6 +38,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
             InstanceMethod<&OptimizerWrap::WriteSlot>("writeSlot"),
             InstanceMethod<&OptimizerWrap::ReadSlot>("readSlot"),
             InstanceMethod<&OptimizerWrap::FillSlot>("fillSlot"),
+            InstanceMethod<&OptimizerWrap::LerpSlot>("lerpSlot"),
             InstanceMethod<&OptimizerWrap::SetCounters>("setCounters"),
             InstanceMethod<&OptimizerWrap::Counters>("counters"),
             InstanceMethod<&OptimizerWrap::SetThreads>("setThreads"),
@@ -346,6 +347,24 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     float v = static_cast<float>(require_number(info, 1, "value"));
     try {
       b.fill_slot(slot, v);
+    } catch (...) {
+      rethrow_as_js(env);
+    }
+    return env.Undefined();
+  }
+
+  // lerpSlot(dst, src, weights: Float64Array of one weight per group)
+  Napi::Value LerpSlot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OptimizerBackend& b = live(env);
+    int dst = require_slot(info, 0);
+    int src = require_slot(info, 1);
+    auto w = require_f64(info, 2, "weights", static_cast<size_t>(b.groups()));
+    for (int32_t g = 0; g < b.groups(); ++g) {
+      if (!(w[g] >= -1e30 && w[g] <= 1e30)) throw_range(env, "Expected finite weights");
+    }
+    try {
+      b.lerp_slot(dst, src, w.Data());
     } catch (...) {
       rethrow_as_js(env);
     }

@@ -59,6 +59,9 @@ class OptimizerBackend {
   virtual void write_slot(int slot, int64_t offset, const float* src, int64_t n) = 0;
   virtual void read_slot(int slot, int64_t offset, float* dst, int64_t n) = 0;
   virtual void fill_slot(int slot, float value) = 0;
+  // For every tensor: slot dst = dst + w[group] * (src - dst), in fp32 (a rule's second view of
+  // the parameters, e.g. schedule-free AdamW's train/eval switch). `w` holds groups() weights.
+  virtual void lerp_slot(int dst, int src, const double* w) = 0;
 
   // The applied-step count (a device backend keeps it on the device: reading it waits).
   virtual int64_t applied() const { return applied_; }

@@ -226,6 +226,18 @@ void CpuOptimizer::fill_slot(int slot, float value) {
   std::fill(p, p + layout_.total, value);
 }
 
+void CpuOptimizer::lerp_slot(int dst, int src, const double* w) {
+  float* d = host_slot(dst);
+  const float* from = host_slot(src);
+  std::vector<float> wf(static_cast<size_t>(groups_));
+  for (int32_t g = 0; g < groups_; ++g) wf[static_cast<size_t>(g)] = static_cast<float>(w[g]);
+  for_each_chunk(layout_, threads_, [&](int64_t c) {
+    const Chunk& ch = layout_.chunks[c];
+    const float k = wf[static_cast<size_t>(tensor_group_[ch.tensor])];
+    for (int64_t i = ch.begin; i < ch.end; ++i) d[i] = d[i] + k * (from[i] - d[i]);
+  });
+}
+
 int64_t CpuOptimizer::read_trace(double* dst, int64_t max) {
   if (trace_capacity_ <= 0) return 0;
   int64_t n = std::min(max, trace_written_ - trace_read_);

@@ -63,6 +63,7 @@ class CpuOptimizer final : public OptimizerBackend {
   void write_slot(int slot, int64_t offset, const float* src, int64_t n) override;
   void read_slot(int slot, int64_t offset, float* dst, int64_t n) override;
   void fill_slot(int slot, float value) override;
+  void lerp_slot(int dst, int src, const double* w) override;
   int64_t read_trace(double* dst, int64_t max) override;
   int64_t native_bytes() const override;
 

@@ -329,6 +329,15 @@ __global__ void fill_kernel(float* p, int64_t n, float value) {
   }
 }
 
+__global__ void lerp_kernel(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                            const int32_t* tensor_group, const float* w) {
+  for (int64_t c = blockIdx.x; c < nchunks; c += gridDim.x) {
+    const Chunk ch = chunks[c];
+    const float k = w[tensor_group[ch.tensor]];
+    for (int64_t i = ch.begin + threadIdx.x; i < ch.end; i += blockDim.x) d[i] = d[i] + k * (s[i] - d[i]);
+  }
+}
+
 __global__ void set_applied_kernel(DeviceState* s, int64_t applied) { s->applied = applied; }
 
 template <class R, bool kReduce>
@@ -401,6 +410,14 @@ void launch_fill(float* p, int64_t n, float value, cudaStream_t stream) {
   if (blocks > 4096) blocks = 4096;
   fill_kernel<<<static_cast<int>(blocks), 256, 0, stream>>>(p, n, value);
   FO_CUDA_LAUNCHED("fill_kernel");
+}
+
+void launch_lerp(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                 const int32_t* tensor_group, const float* w, cudaStream_t stream) {
+  if (nchunks <= 0) return;
+  const int grid = static_cast<int>(nchunks < 65536 ? nchunks : 65536);
+  lerp_kernel<<<grid, 256, 0, stream>>>(d, s, chunks, nchunks, tensor_group, w);
+  FO_CUDA_LAUNCHED("lerp_kernel");
 }
 
 void launch_set_applied(DeviceState* s, int64_t applied, cudaStream_t stream) {

@@ -113,6 +113,9 @@ void launch_update(RuleId rule, bool reduce, const PassArgs& a, int grid, cudaSt
 void launch_reduce(const PassArgs& a, int grid, cudaStream_t stream);
 void launch_finalize(RuleId rule, const FinalizeArgs& f, cudaStream_t stream);
 void launch_fill(float* p, int64_t n, float value, cudaStream_t stream);
+// For every chunk: d = d + w[group of its tensor] * (s - d).
+void launch_lerp(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                 const int32_t* tensor_group, const float* w, cudaStream_t stream);
 void launch_set_applied(DeviceState* s, int64_t applied, cudaStream_t stream);
 
 }  // namespace fo::cuda

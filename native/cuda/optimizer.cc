@@ -375,6 +375,15 @@ class CudaOptimizer final : public OptimizerBackend {
     }
   }
 
+  void lerp_slot(int dst, int src, const double* w) override {
+    use_device(device_);
+    std::vector<float> wf(static_cast<size_t>(groups_));
+    for (int32_t g = 0; g < groups_; ++g) wf[static_cast<size_t>(g)] = static_cast<float>(w[g]);
+    stager_->upload(stream_, lerp_w_.as(), wf.data(), wf.size() * sizeof(float));
+    launch_lerp(slot_ptr(dst), slot_ptr(src), chunks_.as<Chunk>(),
+                static_cast<int64_t>(layout_.chunks.size()), tensor_group_dev_.as<int32_t>(),
+                lerp_w_.as<float>(), stream_);
+  }
   int64_t read_trace(double* dst, int64_t max) override {
     const int64_t n = std::min(max, trace_written_ - trace_read_);
     if (n <= 0) return 0;
@@ -396,7 +405,7 @@ class CudaOptimizer final : public OptimizerBackend {
     int64_t b = 0;
     for (const auto& s : slots_) b += static_cast<int64_t>(s.bytes());
     for (const DeviceBuffer* d : {&chunks_, &first_chunk_, &items_, &partials_, &tensor_sums_,
-                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_}) {
+                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_}) {
       b += static_cast<int64_t>(d->bytes());
     }
     b += static_cast<int64_t>(outcomes_.bytes());
@@ -435,6 +444,7 @@ class CudaOptimizer final : public OptimizerBackend {
     group_hp_ = DeviceBuffer(static_cast<size_t>(groups_) * kHpGroupStride * sizeof(double));
     // Host constants (this step's guess), then the constants finalize decides (two passes).
     consts_ = DeviceBuffer(2 * static_cast<size_t>(groups_) * rule_->consts_bytes + 16);
+    lerp_w_ = DeviceBuffer(static_cast<size_t>(groups_) * sizeof(float));
     trace_ = DeviceBuffer(static_cast<size_t>(trace_capacity_ * kTraceFields) * sizeof(double));
     outcomes_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
     outcomes_dev_ = outcomes_.device_ptr<double>();
@@ -489,7 +499,7 @@ class CudaOptimizer final : public OptimizerBackend {
   PassConfig cfg_{};
   DeviceBuffer slots_[kSlotCount];
   DeviceBuffer chunks_, first_chunk_, items_, partials_, tensor_sums_, state_, trace_;
-  DeviceBuffer tensor_group_dev_, group_hp_, consts_;
+  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_;
   std::vector<uint32_t> host_consts_;   // this step's host constants, before upload
   int32_t nitems_ = 0;
   PinnedBuffer outcomes_;

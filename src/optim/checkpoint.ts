@@ -58,6 +58,8 @@ export interface CheckpointGroup {
   hyperparameters: Record<string, number | boolean | null>;
   /** The group's learning rate when it is a number; `null` for a schedule. */
   lr: number | null;
+  /** The rule's host-side state of the group (e.g. NAdam's μ product); absent for most rules. */
+  hostState?: Record<string, number> | null;
 }
 
 /** The trace part of a state dict: the record of every step since construction (or `resetTrace`). */

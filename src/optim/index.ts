@@ -1,17 +1,10 @@
 export { adamStep, sgdStep, type AdamStepOptions, type SgdStepOptions, type StepIndexOptions } from './functional.js';
 export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResult } from './options.js';
+export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
 export {
-  Adam,
-  AdamW,
-  SGD,
   FusedOptimizer,
-  createOptimizer,
-  type AdamOptions,
-  type AdamResolved,
-  type SgdResolved,
   type GroupInfo,
   type ParamGroup,
-  type SgdOptions,
   type DeviceSpec,
   type LearningRate,
   type OptimizerCommonOptions,

@@ -103,6 +103,8 @@ interface Group {
   tensors: number[];
   lr: LearningRate;
   hyper: Record<string, HyperValue>;
+  /** The rule's host-side state (RuleSpec.host), or null. */
+  host: Record<string, number> | null;
 }
 
 /** Resolves a device spec to the addon's form ('cpu' | 'cuda:N') and says why. */
@@ -189,6 +191,14 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     inits.forEach((p, i) => {
       if (p instanceof Float32Array && p.length > 0) this.#native.writeSlot(SLOT.params, i, p);
     });
+    for (const g of groups) {
+      g.host = spec.host ? spec.host.init(g.hyper) : null;
+      const init = spec.stateInit?.(g.hyper) ?? [];
+      init.forEach((value, k) => {
+        if (value === 0) return;
+        for (const t of g.tensors) if (lengths[t] > 0) this.#native.writeSlot(SLOT.firstState + k, t, new Float32Array(lengths[t]).fill(value));
+      });
+    }
   }
 
   protected live(): NativeOptimizer {
@@ -422,12 +432,43 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     return value;
   }
 
-  /** Packs this step's hyperparameters into `hp`; returns the first group's lr. */
-  #pack(hp: Float64Array, iteration: number): number {
+  /** Packs this step's hyperparameters into `hp`; returns every group's lr (the first is the step's). */
+  #pack(hp: Float64Array, iteration: number): number[] {
     const lrs = this.#groups.map((_, gi) => this.#lrAt(gi, iteration)); // all evaluated before anything is written
+    const host = this.#spec.host;
+    // A rule with host state derives its constants from the applied-step count (on a device,
+    // reading it waits for the previous step).
+    const t = host ? this.#applied + 1 : 0;
     packHeader(hp, this.#gradient, this.#groups.length, 0);
-    this.#groups.forEach((g, gi) => packGroup(this.#spec, g.hyper, lrs[gi], hp, HP.header + gi * HP.groupStride));
-    return lrs[0];
+    this.#groups.forEach((g, gi) => {
+      const derived = host ? host.derive(g.hyper, lrs[gi], t, g.host ?? {}) : undefined;
+      packGroup(this.#spec, g.hyper, lrs[gi], hp, HP.header + gi * HP.groupStride, derived);
+    });
+    return lrs;
+  }
+
+  /** After a step: advances the rules' host state unless the step was skipped. */
+  #advanceHost(info: StepInfo, lrs: number[]): void {
+    const host = this.#spec.host;
+    if (!host || info.skipped) return; // on a device, reading `skipped` waits for the step
+    const t = this.#applied;
+    this.#groups.forEach((g, gi) => {
+      g.host = host.advance(g.hyper, lrs[gi], t, g.host ?? {});
+    });
+  }
+
+  /**
+   * Internal (rules whose parameters have two views, e.g. schedule-free AdamW's train/eval):
+   * for every tensor, slot `dst` = dst + weights[group] · (src − dst), in fp32, on the device
+   * the arena lives on.
+   */
+  protected lerpSlots(dst: number, src: number, weights: readonly number[]): void {
+    this.live().lerpSlot(dst, src, Float64Array.from(weights));
+  }
+
+  /** Internal (subclasses): the spec of this optimizer's rule and a group's host state. */
+  protected hostState(group: number): Readonly<Record<string, number>> | null {
+    return this.#groups[group].host;
   }
 
 
@@ -459,9 +500,11 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   step(): StepInfo {
     const native = this.live();
     const iteration = this.#iteration;
-    const lr = this.#pack(this.#hp, iteration);
+    const lrs = this.#pack(this.#hp, iteration);
     native.step(this.#hp, this.#out);
-    return this.#finish(this.#out, lr, iteration);
+    const info = this.#finish(this.#out, lrs[0], iteration);
+    this.#advanceHost(info, lrs);
+    return info;
   }
 
   /**
@@ -472,7 +515,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const native = this.live();
     const iteration = this.#iteration;
     const hp = new Float64Array(this.#hp.length);
-    const lr = this.#pack(hp, iteration);
+    const lrs = this.#pack(hp, iteration);
     this.#busy = true;
     try {
       await native.stepAsync(hp, this.#outAsync);
@@ -480,7 +523,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       this.#busy = false;
     }
     if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer was disposed during stepAsync()`);
-    return this.#finish(this.#outAsync, lr, iteration);
+    const info = this.#finish(this.#outAsync, lrs[0], iteration);
+    this.#advanceHost(info, lrs);
+    return info;
   }
 
   /** Per-tensor L2 and L1 norms of the last step's (unscaled, unclipped) gradient. */
@@ -578,6 +623,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       tensors: [...g.tensors],
       hyperparameters: { ...g.hyper },
       lr: typeof g.lr === 'number' ? g.lr : null,
+      ...(g.host !== null && { hostState: { ...g.host } }),
     }));
     return {
       format: STATE_DICT_FORMAT,
@@ -616,6 +662,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     let gradient: ResolvedGradient;
     let hypers: Record<string, HyperValue>[];
     let savedLrs: (number | null)[];
+    let hostStates: (Record<string, number> | null)[];
     let trace: NormTrace | null = null;
     try {
       s = checkStateDict(state, { kind: this.#kind, lengths: this.#lengths, optimizer: this.#name }, name);
@@ -649,6 +696,17 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
         }
       });
       savedLrs = saved.map((g) => g.lr);
+      hostStates = this.#groups.map((g, gi) => {
+        if (!spec.host) return null;
+        const h = s.groups?.[gi]?.hostState;
+        const at = `${name}.groups[${gi}].hostState`;
+        if (h === undefined || h === null) throw v.typeError(at, `the ${this.#name} rule's host state (saved by stateDict())`, h);
+        const init = spec.host.init(g.hyper);
+        const o = v.readOptions(at, h, Object.keys(init));
+        const out: Record<string, number> = {};
+        for (const key of Object.keys(init)) out[key] = v.finite(`${at}.${key}`, o[key] ?? init[key]);
+        return out;
+      });
       if (s.trace !== null && this.#traceCapacity > 0) {
         const t = s.trace;
         trace = new NormTrace({ kind: this.#kind, capacity: t.l2.length, l2: t.l2, l1: t.l1, skipped: t.skipped, lr: t.lr });
@@ -672,6 +730,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#gradient = gradient;
     this.#groups.forEach((g, gi) => {
       g.hyper = hypers[gi];
+      g.host = hostStates[gi];
       const lr = savedLrs[gi];
       if (lr !== null) g.lr = lr;
     });
@@ -792,7 +851,7 @@ function parseParams(
   };
   if (!grouped[0]) {
     params.forEach((p, i) => tensor(`params[${i}]`, p));
-    return { lengths, inits, groups: [{ tensors: lengths.map((_, i) => i), lr: defaultLr, hyper: defaults }] };
+    return { lengths, inits, groups: [{ tensors: lengths.map((_, i) => i), lr: defaultLr, hyper: defaults, host: null }] };
   }
   const global = [...GRADIENT_KEYS, ...COMMON_KEYS];
   const groups = params.map((raw, gi): Group => {
@@ -812,137 +871,8 @@ function parseParams(
       tensors: Array.from({ length: lengths.length - first }, (_, k) => first + k),
       lr: g.lr === undefined ? defaultLr : resolveLearningRate(`${at}.lr`, g.lr),
       hyper: resolveHyper(spec, g, at, defaults),
+      host: null,
     };
   });
   return { lengths, inits, groups };
-}
-
-/** Options of the Adam and AdamW constructors: hyperparameter defaults, gradient and common options. */
-export interface AdamOptions extends Omit<AdamHyperparameters, 'lr'>, OptimizerCommonOptions {}
-/** Options of the SGD constructor: hyperparameter defaults, gradient and common options. */
-export interface SgdOptions extends Omit<SgdHyperparameters, 'lr'>, OptimizerCommonOptions {}
-
-/** The resolved hyperparameters `Adam`/`AdamW` report. */
-export type AdamResolved = Required<Omit<AdamHyperparameters, 'maxGradNorm'>> & { maxGradNorm: number | null };
-/** The resolved hyperparameters `SGD` reports. */
-export type SgdResolved = Required<Omit<SgdHyperparameters, 'maxGradNorm'>> & { maxGradNorm: number | null };
-
-/**
- * Adam with L2 weight decay added to the gradient, `torch.optim.Adam` semantics (with
- * `decoupled: true`, AdamW's update). For step t (applied steps, 1-based) and each element:
- *
- *     g = grad · gradScale · clipCoef + weightDecay · p
- *     m = β1·m + (1 − β1)·g
- *     v = β2·v + (1 − β2)·g²
- *     p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
- *
- * State: `expAvg` (m) and `expAvgSq` (v), 8 bytes per parameter; a step moves 28 bytes per
- * parameter. Defaults: lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-8, weightDecay 0.
- *
- * @example
- * ```ts
- * const opt = new Adam([new Float32Array([1, 2, 3]), 1000], { lr: linearDecay({ peak: 1e-3, steps: 100 }) });
- * opt.grads[0].set([0.1, -0.2, 0.3]); // write gradients straight into the arena
- * const info = opt.step();            // { gradNormL2, gradNormL1, clipCoef, skipped, lr, ... }
- * info.gradNormL1; // ≈ 0.6
- * info.lr; // → 0.001
- * opt.dispose();
- * ```
- */
-export class Adam extends FusedOptimizer<AdamResolved> {
-  /**
-   * @param params - the tensors (Float32Array initial values, copied, or lengths), or
-   *   parameter groups `{ params, lr?, beta1?, ... }` with per-group overrides.
-   * @param options - the defaults of every group, and the global options.
-   */
-  constructor(params: readonly ParamInit[] | readonly ParamGroup<AdamHyperparameters>[], options: AdamOptions = {}) {
-    super('adam', params, options);
-  }
-}
-
-/**
- * Adam with decoupled weight decay, `torch.optim.AdamW` semantics. Per element, for applied
- * step t (1-based):
- *
- *     g = grad · gradScale · clipCoef
- *     p *= 1 − lr · weightDecay
- *     m = β1·m + (1 − β1)·g ;  v = β2·v + (1 − β2)·g²
- *     p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
- *
- * Defaults: lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-8, weightDecay 0.01. The usual recipe puts
- * no weight decay on biases and normalisation weights: give those a group of their own.
- *
- * @example
- * ```ts
- * const weights = new Float32Array(784 * 128), bias = new Float32Array(128);
- * const opt = new AdamW([{ params: [weights] }, { params: [bias], weightDecay: 0 }], { lr: 3e-4, weightDecay: 0.05 });
- * opt.groups[1].hyperparameters.weightDecay; // → 0
- * opt.groups[1].tensors; // → [1]
- * opt.step();
- * opt.dispose();
- * ```
- */
-export class AdamW extends FusedOptimizer<AdamResolved> {
-  /**
-   * @param params - the tensors, or parameter groups with per-group overrides.
-   * @param options - the defaults of every group, and the global options.
-   */
-  constructor(params: readonly ParamInit[] | readonly ParamGroup<Omit<AdamHyperparameters, 'decoupled'>>[], options: Omit<AdamOptions, 'decoupled'> = {}) {
-    super('adamw', params, options);
-  }
-}
-
-/**
- * SGD with momentum, dampening, Nesterov and weight decay, `torch.optim.SGD` semantics. Per
- * element:
- *
- *     g = grad · gradScale · clipCoef + weightDecay · p
- *     with momentum: buf = g on the first applied step, else buf = momentum·buf + (1 − dampening)·g
- *                    g = nesterov ? g + momentum·buf : buf
- *     p −= lr · g
- *
- * State: `momentumBuffer`, read and written only by groups with momentum. A step moves 12
- * bytes per parameter without momentum, 20 with. Defaults: lr 1e-3, no momentum.
- *
- * @example
- * ```ts
- * const opt = new SGD([{ params: [4096], momentum: 0.9, nesterov: true }, { params: [64] }], { lr: 0.1 });
- * opt.grads[0].fill(0.01);
- * opt.step();
- * opt.setOptions({ lr: 0.01 }, { group: 1 }); // fine-tune one group slower
- * opt.groups.map((g) => g.lr); // → [0.1, 0.01]
- * opt.dispose();
- * ```
- */
-export class SGD extends FusedOptimizer<SgdResolved> {
-  /**
-   * @param params - the tensors, or parameter groups with per-group overrides.
-   * @param options - the defaults of every group, and the global options.
-   */
-  constructor(params: readonly ParamInit[] | readonly ParamGroup<SgdHyperparameters>[], options: SgdOptions = {}) {
-    super('sgd', params, options);
-  }
-}
-
-/** The optimizer class of each rule kind. */
-const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly ParamInit[] | readonly ParamGroup[], options?: Record<string, unknown>) => FusedOptimizer<object>>> = {
-  sgd: SGD,
-  adam: Adam,
-  adamw: AdamW,
-} as never;
-
-/**
- * Constructs the optimizer of rule `kind` (`'sgd'`, `'adam'`, `'adamw'`, ...): what the tfjs
- * adapter, the CLI and the demo use to pick a rule by name.
- *
- * @example
- * ```ts
- * const opt = createOptimizer('adamw', [10], { lr: 1e-3 });
- * opt.kind; // → 'adamw'
- * opt.dispose();
- * ```
- */
-export function createOptimizer(kind: OptimizerKind, params: readonly ParamInit[] | readonly ParamGroup[], options: Record<string, unknown> = {}): FusedOptimizer<object> {
-  const Ctor = CLASSES[v.oneOf('kind', kind, Object.keys(CLASSES) as OptimizerKind[])];
-  return new Ctor(params, options);
 }

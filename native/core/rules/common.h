@@ -22,7 +22,7 @@ enum Norms : uint32_t {
 };
 
 constexpr int kMaxSlots = 3;       // state slots of the largest rule
-constexpr int kMaxVariants = 2;    // variants of the rule with the most
+constexpr int kMaxVariants = 4;    // variants of the rule with the most
 constexpr int kMaxFields = 12;     // hyperparameter fields per group (the packing stride)
 
 }  // namespace fo::rules

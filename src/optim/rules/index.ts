@@ -8,7 +8,7 @@ import type { RuleSpec } from './spec.js';
 
 export { ADAM, ADAMW, type AdamHyper } from './adam.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
-export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HyperValue, type RuleSpec } from './spec.js';
+export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
 /** Every rule spec by its kind. */
 export const RULES = Object.freeze({

@@ -12,6 +12,20 @@ export type HyperValue = number | boolean;
 /** Validates one option value; `name` is the option's full name for messages. */
 export type FieldCheck = (name: string, value: unknown) => HyperValue;
 
+/**
+ * Per-group state a rule keeps on the host across steps, for constants that depend on the
+ * history of the run rather than on the step count alone (NAdam's μ product, schedule-free
+ * AdamW's weight sum). It is saved in checkpoints. `t` is the 1-based applied-step index.
+ */
+export interface HostState<R> {
+  /** The state before the first step. */
+  init(r: R): Record<string, number>;
+  /** The packed fields that are neither `lr` nor hyperparameters, for applied step t. */
+  derive(r: R, lr: number, t: number, state: Readonly<Record<string, number>>): Record<string, number>;
+  /** The state after applied step t (not called for a skipped step). */
+  advance(r: R, lr: number, t: number, state: Readonly<Record<string, number>>): Record<string, number>;
+}
+
 /** One update rule, as the optimizer classes see it. */
 export interface RuleSpec<R extends Record<string, HyperValue> = Record<string, HyperValue>> {
   /** Name in traces, checkpoints and `FusedTfOptimizer` (`'adam'`, `'adamw'`, `'sgd'`, ...). */
@@ -37,6 +51,10 @@ export interface RuleSpec<R extends Record<string, HyperValue> = Record<string, 
   readonly fields: readonly string[];
   /** Names of the state arrays in checkpoints, one per native slot, in slot order. */
   readonly stateNames: readonly string[];
+  /** The initial value of each state slot for a group (default: all 0), e.g. Adagrad's accumulator. */
+  stateInit?(r: R): readonly number[];
+  /** Host-side per-group state (see {@link HostState}); most rules have none. */
+  readonly host?: HostState<R>;
   /** The gradient norm refinement weighs this rule's steps by (`'l2'` for SGD, `'l1'` for Adam-type). */
   readonly refineNorm: 'l1' | 'l2';
 }
@@ -67,12 +85,23 @@ export function resolveHyper<R extends Record<string, HyperValue>>(
   return r;
 }
 
-/** Writes one group's fields at `dst[at...]` in the native order. */
-export function packGroup<R extends Record<string, HyperValue>>(spec: RuleSpec<R>, r: Readonly<R>, lr: number, dst: Float64Array, at: number): void {
+/**
+ * Writes one group's fields at `dst[at...]` in the native order: `lr`, hyperparameters, and
+ * the fields `derived` from host state.
+ */
+export function packGroup<R extends Record<string, HyperValue>>(
+  spec: RuleSpec<R>,
+  r: Readonly<R>,
+  lr: number,
+  dst: Float64Array,
+  at: number,
+  derived: Readonly<Record<string, number>> = {},
+): void {
   const f = spec.fields;
   for (let i = 0; i < f.length; i++) {
     const key = f[i];
-    const value = key === 'lr' ? lr : r[key];
+    const value = key === 'lr' ? lr : key in r ? r[key] : derived[key];
+    if (value === undefined) throw new Error(`fused-optim: rule ${spec.kind} packs field '${key}' but neither its hyperparameters nor its host state give it`);
     dst[at + i] = typeof value === 'boolean' ? (value ? 1 : 0) : (value as number);
   }
 }

@@ -174,7 +174,7 @@ export function checkAddonTables(addon: NativeAddon): void {
   }
   if (layout.traceFields !== TRACE_FIELDS) throw new Error(`layout.traceFields is ${layout.traceFields} in the binary but ${TRACE_FIELDS} here`);
   for (const spec of Object.values(RULES) as RuleSpec[]) {
-    const r = addon.rules[spec.native.code];
+    const r = addon.rules.find((x) => x.id === spec.native.code);
     const at = `rules[${spec.native.code}]`;
     if (!r || r.name !== spec.native.name) throw new Error(`${at}.name is ${r?.name} in the binary but '${spec.native.name}' here (rule ${spec.kind})`);
     if (r.fields.join(',') !== spec.fields.join(',')) {

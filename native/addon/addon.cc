@@ -255,14 +255,16 @@ Napi::Array strings(Napi::Env env, const char* const* names, int n) {
 // The rule registry as TypeScript checks it at load: [{ id, name, fields, slots }].
 Napi::Array RuleTable(Napi::Env env) {
   Napi::Array out = Napi::Array::New(env);
+  uint32_t at = 0;
   for (int id = 0; id < kRuleCount; ++id) {
     const RuleInfo* r = rule_info(id);
+    if (!r) continue;
     Napi::Object o = Napi::Object::New(env);
     o.Set("id", Napi::Number::New(env, id));
     o.Set("name", r->name);
     o.Set("fields", strings(env, r->field_names, r->fields));
     o.Set("slots", strings(env, r->slot_names, r->slots));
-    out.Set(static_cast<uint32_t>(id), o);
+    out.Set(at++, o);
   }
   return out;
 }

@@ -66,7 +66,7 @@ inline int64_t require_int(const Napi::CallbackInfo& info, size_t i, const char*
 inline const RuleInfo* require_rule(const Napi::CallbackInfo& info, size_t i) {
   const int64_t id = require_int(info, i, "rule", 0, kRuleCount - 1);
   const RuleInfo* r = rule_info(static_cast<int32_t>(id));
-  if (!r) throw_range(info.Env(), "Expected a known rule id");
+  if (!r) throw_range(info.Env(), "Expected a known rule id but received " + std::to_string(id));
   return r;
 }
 

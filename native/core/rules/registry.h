@@ -4,6 +4,7 @@
 // TypeScript (addon.cc `rules`) are all generated from this list.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "adam.h"
@@ -12,7 +13,7 @@
 
 namespace fo {
 
-// X(Type, id): ids are the `code` of the TypeScript RuleSpecs and never change.
+// X(Type, id): ids are the `native.code` of the TypeScript RuleSpecs and never change.
 #define FO_RULES(X) \
   X(Sgd, 0)         \
   X(Adam, 1)
@@ -23,24 +24,13 @@ enum class RuleId : int32_t {
 #undef FO_RULE_ENUM
 };
 
-constexpr int kRuleCount = 0
-#define FO_RULE_COUNT(T, id) +1
-    FO_RULES(FO_RULE_COUNT)
-#undef FO_RULE_COUNT
-    ;
-
-// Table positions follow the ids: FO_RULES lists ids 0, 1, 2, ... in order.
-namespace detail {
-constexpr bool ids_in_order() {
-  int32_t expect = 0;
-  bool ok = true;
-#define FO_RULE_ORDER(T, id) ok = ok && (id == expect++);
-  FO_RULES(FO_RULE_ORDER)
-#undef FO_RULE_ORDER
-  return ok;
-}
-static_assert(ids_in_order(), "FO_RULES must list ids 0, 1, 2, ... in order");
-}  // namespace detail
+// Tables indexed by rule id have this many entries; ids need not be consecutive (a rule's id
+// never changes once released), so some entries may be empty.
+constexpr int kRuleCount = 1 + std::max({
+#define FO_RULE_MAX(T, id) id,
+    FO_RULES(FO_RULE_MAX)
+#undef FO_RULE_MAX
+});
 
 // What the host needs to know about a rule without its type (type-erased).
 struct RuleInfo {

@@ -226,7 +226,9 @@ class CudaOptimizer final : public OptimizerBackend {
 
   void step(const StepSettings& h, double* out) override {
     use_device(device_);
-    const bool two_pass = h.two_pass();
+    // A trust-ratio rule always decides before it updates (reduce, finalize, then its passes).
+    const bool trust = (rule_->norms & rules::kNeedsTrustRatio) != 0;
+    const bool two_pass = h.two_pass() || trust;
     const bool no_reduce = !two_pass && (h.flags & kFlagBenchNoReduce) != 0;
     const int64_t t_guess = applied_guess_ + 1;
     // This step's group tables: the hyperparameters and the host's constants for t_guess,
@@ -284,7 +286,13 @@ class CudaOptimizer final : public OptimizerBackend {
       launch_reduce(a, cfg_.grid_reduce, stream_);
       launch_finalize(rule, f, stream_);
       a.two_pass = 1;
-      launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
+      if (trust) {
+        launch_trust(rule, a, trust_partials_.as<Partial>(), first_chunk_.as<int32_t>(),
+                     static_cast<int32_t>(layout_.tensors()), ratio_.as<float>(),
+                     cfg_.grid_reduce, stream_);
+      } else {
+        launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
+      }
     }
     FO_CUDA(cudaEventRecord(stepped_->get(), stream_));
 
@@ -405,7 +413,8 @@ class CudaOptimizer final : public OptimizerBackend {
     int64_t b = 0;
     for (const auto& s : slots_) b += static_cast<int64_t>(s.bytes());
     for (const DeviceBuffer* d : {&chunks_, &first_chunk_, &items_, &partials_, &tensor_sums_,
-                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_}) {
+                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_,
+                                  &trust_partials_, &ratio_}) {
       b += static_cast<int64_t>(d->bytes());
     }
     b += static_cast<int64_t>(outcomes_.bytes());
@@ -445,6 +454,10 @@ class CudaOptimizer final : public OptimizerBackend {
     // Host constants (this step's guess), then the constants finalize decides (two passes).
     consts_ = DeviceBuffer(2 * static_cast<size_t>(groups_) * rule_->consts_bytes + 16);
     lerp_w_ = DeviceBuffer(static_cast<size_t>(groups_) * sizeof(float));
+    if ((rule_->norms & rules::kNeedsTrustRatio) != 0) {
+      trust_partials_ = DeviceBuffer(chunks.size() * sizeof(Partial));
+      ratio_ = DeviceBuffer(std::max<size_t>(layout_.tensors(), 1) * sizeof(float));
+    }
     trace_ = DeviceBuffer(static_cast<size_t>(trace_capacity_ * kTraceFields) * sizeof(double));
     outcomes_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
     outcomes_dev_ = outcomes_.device_ptr<double>();
@@ -499,7 +512,7 @@ class CudaOptimizer final : public OptimizerBackend {
   PassConfig cfg_{};
   DeviceBuffer slots_[kSlotCount];
   DeviceBuffer chunks_, first_chunk_, items_, partials_, tensor_sums_, state_, trace_;
-  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_;
+  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_, trust_partials_, ratio_;
   std::vector<uint32_t> host_consts_;   // this step's host constants, before upload
   int32_t nitems_ = 0;
   PinnedBuffer outcomes_;

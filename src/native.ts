@@ -100,7 +100,15 @@ export interface NativeAddon {
   cudaCopyTimes(device: number, bytes: number, iters: number): Float64Array;
   /** Benchmarks: device time in ms of each of `iters` calls of fn, from CUDA events on the device's stream. */
   cudaTimeCalls(device: number, iters: number, fn: () => void): Float64Array;
-  Optimizer: new (kind: number, lengths: Float64Array, device: string, traceCapacity: number, threads: number) => NativeOptimizer;
+  Optimizer: new (
+    kind: number,
+    lengths: Float64Array,
+    device: string,
+    traceCapacity: number,
+    threads: number,
+    stream?: 'shared' | 'own',
+    streamPriority?: number,
+  ) => NativeOptimizer;
   HP_COUNT: number;
   OUT_COUNT: number;
   TRACE_FIELDS: number;

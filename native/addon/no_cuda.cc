@@ -16,7 +16,8 @@ const Probe& probe() {
   return p;
 }
 
-std::unique_ptr<OptimizerBackend> make_optimizer(Kind, Layout, int64_t, int) {
+std::unique_ptr<OptimizerBackend> make_optimizer(Kind, Layout, int64_t, int,
+                                                 const StreamOptions&) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
 

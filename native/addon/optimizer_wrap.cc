@@ -18,6 +18,7 @@
 #include "../cpu/engine.h"
 #include "addon.h"
 #include "require.h"
+#include "test_backend.h"
 
 namespace fo::addon {
 namespace {
@@ -50,7 +51,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
         });
   }
 
-  // new Optimizer(kind, lengths: Float64Array, device: 'cpu' | 'cuda:N', traceCapacity, threads)
+  // new Optimizer(kind, lengths: Float64Array, device: 'cpu' | 'cuda:N', traceCapacity, threads,
+  //               stream?: 'shared' | 'own', streamPriority?: integer)
+  // The stream arguments apply to CUDA only (the CPU has no streams and ignores them).
   explicit OptimizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerWrap>(info) {
     Napi::Env env = info.Env();
     int64_t kind = require_int(info, 0, "kind", 0, 1);
@@ -67,6 +70,19 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     std::string device = info[2].As<Napi::String>().Utf8Value();
     int64_t trace_capacity = require_int(info, 3, "traceCapacity", 0, int64_t{1} << 24);
     int threads = static_cast<int>(require_int(info, 4, "threads", 0, 256));
+    cuda::StreamOptions stream;
+    if (info.Length() > 5 && !info[5].IsUndefined()) {
+      if (!info[5].IsString()) throw_type(env, "Expected a string for stream");
+      std::string mode = info[5].As<Napi::String>().Utf8Value();
+      if (mode == "own") {
+        stream.own = true;
+      } else if (mode != "shared") {
+        throw_range(env, "Expected stream 'shared' or 'own' but received '" + mode + "'");
+      }
+    }
+    if (info.Length() > 6 && !info[6].IsUndefined()) {
+      stream.priority = static_cast<int>(require_int(info, 6, "streamPriority", -1000, 1000));
+    }
     try {
       Layout layout = Layout::packed(lens);
       if (device == "cpu") {
@@ -75,7 +91,10 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       } else if (device.rfind("cuda:", 0) == 0) {
         int ordinal = std::stoi(device.substr(5));
         backend_ = cuda::make_optimizer(static_cast<Kind>(kind), std::move(layout),
-                                        trace_capacity, ordinal);
+                                        trace_capacity, ordinal, stream);
+      } else if (device == kTestLazyDevice && test_hooks_enabled()) {
+        backend_ = make_test_lazy_backend(static_cast<Kind>(kind), std::move(layout),
+                                          trace_capacity, threads);
       } else {
         throw_range(env, "Expected device 'cpu' or 'cuda:N' but received '" + device + "'");
       }

@@ -38,11 +38,22 @@ struct Probe {
 // Cheap after the first call (cached).
 const Probe& probe();
 
+// The stream an optimizer enqueues its work to (steps, copies, fills).
+struct StreamOptions {
+  // false: the device's shared stream, one per device for the process, used by every optimizer
+  // that does not ask for its own (their work runs in the order it was enqueued). true: a
+  // non-blocking stream created for this optimizer and destroyed with it.
+  bool own = false;
+  // Of an own stream: a CUDA stream priority (lower is higher; 0 is the default), clamped to
+  // the device's range (cudaDeviceGetStreamPriorityRange).
+  int priority = 0;
+};
+
 // Creates a CUDA arena for `device`. Throws DeviceError (with a CUDA error name) on failure.
 std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
-                                                 int device);
+                                                 int device, const StreamOptions& stream = {});
 
-// Benchmark helpers (bench/gpu), on the stream every optimizer of `device` uses.
+// Benchmark helpers (bench/gpu), on the device's shared stream: time optimizers that use it.
 // Device time in ms of each of `iters` device-to-device copies of `bytes` (after a warm-up).
 std::vector<double> copy_times_ms(int device, int64_t bytes, int iters);
 // Calls fn() `iters` times with a CUDA event recorded before the first call and after each;

@@ -18,17 +18,26 @@ const LAZY_KEYS = ['gradNormL2', 'gradNormL1', 'clipCoef', 'skipped', 'nonFinite
 /**
  * A StepInfo-shaped object whose StepResult fields read `native.readOutcome` on first access.
  * Accessing them throws when the optimizer was disposed, while a `stepAsync()` is in flight,
- * or when more than OUTCOME_RING steps were taken since (the trace keeps every step's norms).
+ * when more than OUTCOME_RING steps were taken since (the trace keeps every step's norms), or
+ * when `current()` says the optimizer's counters were set since (loadStateDict, load): the
+ * outcome ring is keyed by iteration, and after a rewind that number names another step.
  */
 export function lazyStepInfo<T extends StepResult & { iteration: number; lr: number }>(
   native: NativeOptimizer,
   name: string,
   iteration: number,
   lr: number,
+  current: () => boolean = () => true,
 ): T {
   let outcome: StepResult | undefined;
   const fetch = (): StepResult => {
     if (outcome === undefined) {
+      if (!current()) {
+        throw new Error(
+          `fused-optim: the outcome of step ${iteration} of this ${name} optimizer is no longer held: ` +
+            `its counters were set since (loadStateDict / load), so step ${iteration} now names another step`,
+        );
+      }
       const buf = new Float64Array(OUT.count);
       if (!native.readOutcome(buf, iteration)) {
         throw new Error(

@@ -2,14 +2,17 @@
 //   1. parity: every optimizer and option against the CPU backend (bench/gpu/parity.mjs),
 //      max relative errors per case; device behaviour checks (lazy outcomes, OOM, errors);
 //   2. the ceiling: device-to-device copy bandwidth, through the addon (cudaCopyTimes);
-//   3. our fused steps timed with CUDA events (median of >= 20 after warm-up; arenas rotated
-//      when smaller than 4x the L2 cache), with and without norms + trace.
+//   3. our fused steps timed with CUDA events (median of >= 20 after warm-up), with and without
+//      norms + trace. An arena smaller than 256 MiB (about 4x the L2 cache of an H100/H200) is
+//      rotated with copies of itself, so that a step never finds its inputs in L2 left there by
+//      the previous step; larger arenas do not fit in L2 and run as they are.
 // Writes OUT/ours.json; bench/gpu/torch_bench.py times PyTorch on the same cases and
 // bench/gpu/report.mjs makes the table. Run through bench/gpu/run.sh.
 //
-// usage: node bench/gpu/check.mjs [--out DIR] [--skip-parity] [--skip-bench] [--iters N] [--scale K]
-//   --scale K divides the benchmark sizes by 2^K (dry runs). Dry run without a GPU:
-//   FUSED_OPTIM_BINARY=bench/gpu/mock-addon.cjs node bench/gpu/check.mjs --scale 8 --skip-parity
+// usage: node bench/gpu/check.mjs [--out DIR] [--skip-parity] [--cases REGEX] [--skip-bench] [--iters N] [--scale K]
+//   --cases REGEX runs only the parity cases whose name matches (the device checks still run).
+//   --scale K divides the benchmark sizes (and the rotation threshold) by 2^K (dry runs). Dry
+//   run without a GPU, the whole check: FO_MOCK=1 bash bench/gpu/run.sh /tmp/dry
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,8 +35,8 @@ const DEVICE = 0;
 // Bench-only flag of the CUDA backend (native/cuda/optimizer.cc kFlagBenchNoReduce): a one-pass
 // step without the reduction, the finalize kernel and the trace.
 const FLAG_BENCH_NO_REDUCE = 256;
-// Arenas smaller than this are rotated (H100/H200 L2: 50-60 MB).
-const ROTATE_BYTES = 256 * 2 ** 20;
+// Arenas smaller than this are rotated: about 4x the L2 cache of an H100/H200 (50-60 MB).
+const ROTATE_BYTES = (256 * 2 ** 20) / SCALE;
 
 const median = (xs) => {
   const s = Float64Array.from(xs).sort();
@@ -65,7 +68,8 @@ if (!flag('--skip-parity')) {
   const seed = Number(process.env.FO_SEED ?? Math.floor(Math.random() * 2 ** 31));
   log(`\n== parity: CUDA vs CPU (seed ${seed}; FO_SEED=${seed} reproduces)`);
   log('ok?  max rel: norms      tensor     params     state      | mismatched params/state | case');
-  for (const c of CASES) {
+  const only = value('--cases', null);
+  for (const c of only === null ? CASES : CASES.filter((x) => new RegExp(only).test(x.name))) {
     const t0 = performance.now();
     let r;
     try {
@@ -114,7 +118,9 @@ function logUniformSizes(n, lo, hi, seed) {
   return Array.from({ length: n }, () => Math.max(1, Math.round(2 ** (lo + (hi - lo) * rand()))));
 }
 
-// Bytes a step must move per parameter (fp32): AdamW reads p, g, m, v and writes p, m, v.
+// Bytes a one-pass step must move per parameter (fp32): AdamW reads p, g, m, v and writes p, m,
+// v; SGD momentum reads p, g, buf and writes p, buf; SGD reads p, g and writes p. Clipping (two
+// passes) reads the gradient once more: +4 (bytesPerParam below).
 const RULES = {
   adamw: { kind: KIND.adam, bytes: 28, torch: 'AdamW' },
   sgdm: { kind: KIND.sgd, bytes: 20, torch: 'SGD momentum' },
@@ -186,7 +192,8 @@ if (!flag('--skip-bench')) {
     const slots = c.rule === 'adamw' ? 4 : c.rule === 'sgdm' ? 3 : 3;
     const arenaBytes = params * 4 * slots;
     const rotate = Math.max(1, Math.ceil(ROTATE_BYTES / arenaBytes));
-    const row = { name: c.name, rule: c.rule, torch: rule.torch, sizes: c.sizes, clip: c.clip ?? null, params, tensors: c.sizes.length, bytesPerParam: rule.bytes, rotate };
+    const bytesPerParam = rule.bytes + (c.clip ? 4 : 0);
+    const row = { name: c.name, rule: c.rule, torch: rule.torch, sizes: c.sizes, clip: c.clip ?? null, params, tensors: c.sizes.length, bytesPerParam, rotate };
     const arenas = [];
     try {
       for (let r = 0; r < rotate; r++) arenas.push(makeArena(c).arena);
@@ -230,7 +237,7 @@ if (!flag('--skip-bench')) {
       }
     }
     if (row.oursMs) {
-      row.oursGBps = (params * rule.bytes) / (row.oursMs * 1e-3) / 1e9;
+      row.oursGBps = (params * bytesPerParam) / (row.oursMs * 1e-3) / 1e9;
       row.oursPctCopy = (100 * row.oursGBps) / ceiling;
     }
     row.seconds = (performance.now() - t0) / 1000;

@@ -29,7 +29,8 @@ describe.skipIf(missing.length > 0)('bash bench/gpu/run.sh with FO_MOCK=1', () =
     const ours = JSON.parse(fs.readFileSync(path.join(out, 'ours.json'), 'utf8'));
     expect(ours.parity.length).toBe(4);
     expect(ours.parity.every((p: { ok: boolean }) => p.ok)).toBe(true);
-    expect(ours.checks.map((c: { ok: boolean }) => c.ok)).toEqual([true, true, true, true, true, true]);
+    expect(ours.checks.length).toBe(7);
+    expect(ours.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
     expect(ours.bench.length).toBe(8);
     for (const b of ours.bench) expect(b.oursMs, b.name).toBeGreaterThan(0);
     // Clipping reads the gradient twice: 32 B/param for AdamW, not 28.

@@ -1,12 +1,14 @@
 // CUDA backend, host side: the device probe, the optimizer arena in device memory, pinned
 // staging for uploads and downloads, and the benchmark helpers. Kernels are in kernels.cu.
 //
-// Memory of one optimizer (DESIGN.md "Memory model"): one device buffer per state (params,
+// Memory of one optimizer (docs/gpu.md): one device buffer per state (params,
 // grads, exp_avg, exp_avg_sq / momentum), laid out by fo::Layout (64-byte aligned segments),
 // plus the chunk table, per-chunk partials, per-tensor sums, the device state (applied-step
 // count, decisions), the trace ring, and in pinned host memory a ring of step outcomes (written
-// by the finalize kernel through the mapping) and two staging buffers. Everything is allocated
-// at construction; a step allocates nothing and never waits for the device.
+// by the finalize kernel through the mapping) with one CUDA event per outcome slot, and two
+// staging buffers. Everything is allocated at construction; a step allocates nothing and never
+// waits for the device. Work goes to the device's shared stream, or to a stream of the
+// optimizer's own (StreamOptions).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>

@@ -19,7 +19,7 @@ if (missing.length) console.log(`[gpu-check-dry] skipped: ${missing.join(', ')} 
 
 describe.skipIf(missing.length > 0)('bash bench/gpu/run.sh with FO_MOCK=1', () => {
   it('runs every stage and reports every case', () => {
-    const env = { ...process.env, FO_MOCK: '1', FO_CASES: 'odd length|lazy outcomes|clipping \\+ skip', FUSED_OPTIM_BINARY: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, FO_MOCK: '1', FO_CASES: 'odd length|lazy outcomes|clipping \\+ skip', FUSED_OPTIM_BINARY: '' };
     delete env.FUSED_OPTIM_TEST_HOOKS;
     const r = spawnSync('bash', ['bench/gpu/run.sh', out], { cwd: root, env, encoding: 'utf8', timeout: 280_000 });
     const log = `${r.stdout}\n${r.stderr}`;

@@ -1,7 +1,7 @@
 // Host-side bookkeeping of a backend whose step outcomes are computed later (on a device) and
 // read on demand ("lazy" outcomes): which step each slot of the outcome ring holds, and the
 // host's running guess of the device's applied-step count. Plain C++, no device code: the CUDA
-// backend and the test backend (native/addon/test_backend.cc) share it, so its logic runs in
+// backend and the test backend (native/addon/test_backend.h) share it, so its logic runs in
 // tests on machines without a GPU.
 //
 // Outcomes are keyed by iteration. An iteration number names one step only until the counters

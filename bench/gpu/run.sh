@@ -75,9 +75,12 @@ if [[ -z $NODE ]]; then
   [[ -f .gpu/node.xz ]] || die 2 "no Node >= $MIN_NODE_MAJOR on this host and no .gpu/node.xz (make it with scripts/portable-node.sh before sending the tree)"
   echo "  portable Node from .gpu/node.xz ($(cat .gpu/node.version 2>/dev/null || echo 'version unknown'))"
   # A folder where the binary can run: /tmp may be mounted noexec.
-  for dir in "${TMPDIR:-/tmp}/fo-node-bin" "$ROOT/.gpu/bin" "${HOME:-/nonexistent}/.cache/fo-node-bin" /dev/shm/fo-node-bin /var/tmp/fo-node-bin; do
+  # The working tree comes last: a 100 MB binary there must not travel back with it.
+  for dir in "${TMPDIR:-/tmp}/fo-node-bin" /tmp/fo-node-bin /dev/shm/fo-node-bin /var/tmp/fo-node-bin \
+      "${HOME:-/nonexistent}/.cache/fo-node-bin" "$ROOT/.gpu/bin"; do
     mkdir -p "$dir" 2>/dev/null || continue
-    if [[ ! -x $dir/node ]]; then
+    # Unpack unless an earlier run left the same version there.
+    if [[ ! -x $dir/node || $("$dir/node" --version 2>/dev/null) != "v$(cat .gpu/node.version 2>/dev/null)" ]]; then
       unpack_node "$dir/node" && chmod +x "$dir/node" || { echo "  cannot unpack into $dir"; continue; }
     fi
     if node_usable "$dir/node"; then NODE=$dir/node; break; fi

@@ -1,7 +1,7 @@
 // The CUDA kernels' plain C++ interface: argument blocks and launchers. Implemented in
 // kernels.cu (nvcc); called by optimizer.cc (host compiler). No CUDA-only syntax here.
 //
-// A step (docs/design.md, "One step"), all on the optimizer's stream, no host synchronisation:
+// A step (docs/gpu.md "A step"), all on the optimizer's stream, no host synchronisation:
 //   one pass  (no clipping, no skipping):  update+reduce  →  finalize
 //   two passes (clipping or skipping):     reduce  →  finalize (decide)  →  update
 // `update` and `reduce` walk the chunk table (fo::Layout chunks, ≤ kChunkElems elements each)

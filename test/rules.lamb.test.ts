@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 
 import { FusedTfOptimizer } from '../src/tfjs/index.js';
 import { Lamb, createOptimizer } from '../src/index.js';
-import { randomF32, refDecide, rng } from './support/reference.js';
+import { randomF32, scaledError, refDecide, rng } from './support/reference.js';
 
 const seed = Number(process.env.FUSED_OPTIM_TEST_SEED ?? 20261203);
 console.log(`rules.lamb.test: seed ${seed} (replay with FUSED_OPTIM_TEST_SEED=${seed})`);
@@ -18,17 +18,7 @@ console.log(`rules.lamb.test: seed ${seed} (replay with FUSED_OPTIM_TEST_SEED=${
 const STEPS = 8;
 const TOL = 2e-5;
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let big = 0;
-  for (let i = 0; i < expected.length; i++) big = Math.max(big, Math.abs(expected[i]));
-  const floor = Math.max(1e-2 * big, 1e-30);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
-    if (!(err <= worst)) worst = err;
-  }
-  return worst;
-}
+const close = scaledError;
 
 interface LambCfg {
   lr: number;

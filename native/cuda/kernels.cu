@@ -31,6 +31,31 @@ __device__ __forceinline__ double warp_sum(double x) {
   return x;
 }
 
+// A chunk's partial sums from every thread's (fixed element assignment): a warp butterfly,
+// then the warps in order; thread 0 writes `out`. Double-buffered shared memory (`parity`
+// flips): one barrier per chunk.
+__device__ __forceinline__ void chunk_partial(double x, double y, double (&red)[2][2][kWarps],
+                                              int& parity, Partial* out) {
+  x = warp_sum(x);
+  y = warp_sum(y);
+  const int warp = threadIdx.x >> 5;
+  if ((threadIdx.x & 31) == 0) {
+    red[parity][0][warp] = x;
+    red[parity][1][warp] = y;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double sx = 0.0, sy = 0.0;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      sx += red[parity][0][w];
+      sy += red[parity][1][w];
+    }
+    *out = Partial{sx, sy};
+  }
+  parity ^= 1;
+}
+
 // A rule's Consts viewed as words in a table (host_consts / decided_consts).
 template <class R>
 __device__ __forceinline__ const typename R::Consts& consts_at(const uint32_t* table, int32_t g,
@@ -188,26 +213,7 @@ __global__ void __launch_bounds__(kThreads) pass_kernel(PassArgs a) {
     }
 
     if (kReduce) {
-      // The chunk's partial: per-thread sums (fixed element assignment), a warp butterfly,
-      // then the warps in order. Double-buffered shared memory: one barrier per chunk.
-      sq = warp_sum(sq);
-      ab = warp_sum(ab);
-      const int warp = threadIdx.x >> 5;
-      if ((threadIdx.x & 31) == 0) {
-        red[parity][0][warp] = sq;
-        red[parity][1][warp] = ab;
-      }
-      __syncthreads();
-      if (threadIdx.x == 0) {
-        double sum = 0.0, tot = 0.0;
-#pragma unroll
-        for (int w = 0; w < kWarps; ++w) {
-          sum += red[parity][0][w];
-          tot += red[parity][1][w];
-        }
-        a.partials[ci] = Partial{sum, tot};
-      }
-      parity ^= 1;
+      chunk_partial(sq, ab, red, parity, a.partials + ci);
     }
   }
 }
@@ -355,24 +361,7 @@ __global__ void __launch_bounds__(kThreads) trust_prepare_kernel(PassArgs a, Par
       ps += static_cast<double>(pp) * static_cast<double>(pp);
       us += static_cast<double>(u) * static_cast<double>(u);
     }
-    ps = warp_sum(ps);
-    us = warp_sum(us);
-    const int warp = threadIdx.x >> 5;
-    if ((threadIdx.x & 31) == 0) {
-      red[parity][0][warp] = ps;
-      red[parity][1][warp] = us;
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      double x = 0.0, y = 0.0;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) {
-        x += red[parity][0][w];
-        y += red[parity][1][w];
-      }
-      trust[ci] = Partial{x, y};
-    }
-    parity ^= 1;
+    chunk_partial(ps, us, red, parity, trust + ci);
   }
 }
 

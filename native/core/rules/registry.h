@@ -9,6 +9,9 @@
 
 #include "adam.h"
 #include "common.h"
+#include "lion.h"
+#include "nadam.h"
+#include "radam.h"
 #include "sgd.h"
 
 namespace fo {
@@ -16,7 +19,10 @@ namespace fo {
 // X(Type, id): ids are the `native.code` of the TypeScript RuleSpecs and never change.
 #define FO_RULES(X) \
   X(Sgd, 0)         \
-  X(Adam, 1)
+  X(Adam, 1)        \
+  X(NAdam, 6)       \
+  X(RAdam, 7)       \
+  X(Lion, 8)
 
 enum class RuleId : int32_t {
 #define FO_RULE_ENUM(T, id) T = id,

@@ -6,9 +6,15 @@ import * as v from '../../validate.js';
 import type { FusedOptimizer, ParamGroup, ParamInit } from '../optimizer.js';
 import type { OptimizerKind } from '../rules/index.js';
 import { Adam, AdamW } from './adam.js';
+import { Lion } from './lion.js';
+import { NAdam } from './nadam.js';
+import { RAdam } from './radam.js';
 import { SGD } from './sgd.js';
 
 export { Adam, AdamW, type AdamOptions, type AdamResolved } from './adam.js';
+export { Lion, type LionHyperparameters, type LionOptions, type LionResolved } from './lion.js';
+export { NAdam, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved } from './nadam.js';
+export { RAdam, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved } from './radam.js';
 export { SGD, type SgdOptions, type SgdResolved } from './sgd.js';
 
 /** The optimizer class of each rule kind. */
@@ -16,6 +22,9 @@ export const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly Param
   sgd: SGD,
   adam: Adam,
   adamw: AdamW,
+  nadam: NAdam,
+  radam: RAdam,
+  lion: Lion,
 } as never;
 
 /**

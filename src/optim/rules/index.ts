@@ -3,10 +3,16 @@
  * tfjs adapter, the CLI and the demo. Adding a rule: docs/design.md, "Adding a rule".
  */
 import { ADAM, ADAMW } from './adam.js';
+import { LION } from './lion.js';
+import { NADAM } from './nadam.js';
+import { RADAM } from './radam.js';
 import { SGD_RULE } from './sgd.js';
 import type { RuleSpec } from './spec.js';
 
 export { ADAM, ADAMW, type AdamHyper } from './adam.js';
+export { LION, type LionHyper } from './lion.js';
+export { NADAM, type NAdamHyper } from './nadam.js';
+export { RADAM, type RAdamHyper } from './radam.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
 export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
@@ -15,6 +21,9 @@ export const RULES = Object.freeze({
   sgd: SGD_RULE,
   adam: ADAM,
   adamw: ADAMW,
+  nadam: NADAM,
+  radam: RADAM,
+  lion: LION,
 } as const satisfies Record<string, RuleSpec>);
 
 /** The optimizer a trace or checkpoint comes from: a key of the rule registry. */

@@ -382,6 +382,35 @@ describe('bad inputs: typed errors naming the option', () => {
   });
 });
 
+/**
+ * Vectors generated with PyTorch by bench/peers/torch_vectors.py. Only beta1 = 0 cases: there
+ * PyTorch 1.x and 2.x agree (every μ is 0), so a 1.13 install can make them; they check v, its
+ * bias correction, eps and weight decay, not the momentum schedule (the float64 tests do).
+ */
+const fixture = path.join(import.meta.dirname, 'fixtures', 'nadam-torch.json');
+describe.skipIf(!fs.existsSync(fixture))('PyTorch vectors (test/fixtures/nadam-torch.json)', () => {
+  interface Case {
+    name: string;
+    options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; momentumDecay: number };
+    params: number[];
+    grads: number[][];
+    expected: number[][];
+  }
+  const data = fs.existsSync(fixture) ? (JSON.parse(fs.readFileSync(fixture, 'utf8')) as { source: string; cases: Case[] }) : { source: '', cases: [] };
+  for (const c of data.cases) {
+    test(`${c.name} (${data.source})`, () => {
+      expect(c.options.beta1).toBe(0);
+      const opt = new NAdam([Float32Array.from(c.params)], c.options);
+      c.grads.forEach((g, t) => {
+        opt.grads[0].set(g);
+        opt.step();
+        expect(closeError(opt.params[0], c.expected[t]), `step ${t + 1}`).toBeLessThan(1e-5);
+      });
+      opt.dispose();
+    });
+  }
+});
+
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, clipping and a skipped step: the same bits, the same μ product', () => {
     const r = rng(seed + 5);

@@ -306,7 +306,7 @@ describe.skipIf(!fs.existsSync(fixture))('PyTorch vectors (test/fixtures/radam-t
   }
   const data = fs.existsSync(fixture) ? (JSON.parse(fs.readFileSync(fixture, 'utf8')) as { source: string; cases: Case[] }) : { source: '', cases: [] };
   for (const c of data.cases) {
-    test(c.name, () => {
+    test(`${c.name} (${data.source})`, () => {
       const opt = new RAdam([Float32Array.from(c.params)], c.options);
       c.grads.forEach((g, t) => {
         opt.grads[0].set(g);

@@ -2,7 +2,7 @@
  * The contenders: each one runs a case (scenario x layout x size) from the same data and
  * hyperparameters, and can read its parameters back for the check against the reference.
  *
- * A contender is { id, label, api, unavailable(env) -> reason | null, create(c) -> instance };
+ * A contender is { id, label, api, unavailable(env, c) -> reason | null, create(c) -> instance };
  * an instance is { enter?(), step(), sync?(), steps, read(sample) -> Float64Array, dispose() }.
  * `steps` counts every step taken (warm-up included): the reference runs the same number.
  */
@@ -145,14 +145,14 @@ function tfjsContender(backend) {
     id,
     label: backend === 'cpu' ? 'tfjs cpu backend' : 'tfjs wasm backend',
     api: 'tf.variable + tf.train.adam / hand-written AdamW / tf.train.momentum',
-    async unavailable() {
+    async unavailable(_env, c) {
+      if (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd') return `TensorFlow.js has no ${c.scenario.label}`;
       const t = await loadTfjs();
       if (t.error) return t.error;
       if (backend === 'wasm' && t.wasmError) return t.wasmError;
       return null;
     },
     async create(c) {
-      if (c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd') throw new Error(`TensorFlow.js has no ${c.scenario.label}`);
       const t = await loadTfjs();
       const tf = t.tf;
       await useBackend(t, backend);
@@ -254,10 +254,9 @@ const jsLoop = {
   id: 'js-loop',
   label: 'plain JS loop',
   api: 'scalar for-loop over Float32Arrays, one call per tensor',
-  unavailable: () => null,
+  unavailable: (_env, c) => (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd' ? `no plain JS loop for ${c.scenario.label}` : null),
   async create(c) {
     const { scenario, data, lengths, offsets } = c;
-    if (scenario.rule !== 'adam' && scenario.rule !== 'sgd') throw new Error(`no plain JS loop for ${scenario.label}`);
     const h = scenario.hp;
     const p = data.p0.slice();
     const g = data.g;

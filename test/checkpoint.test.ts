@@ -634,7 +634,7 @@ describe('checkpoint files', () => {
   test('crafted files with a valid checksum still fail the structure checks', () => {
     const b = good();
     const kind = Buffer.from(b);
-    kind.writeUInt32LE(7, 12);
+    kind.writeUInt32LE(1000, 12); // a kind code no rule has
     expectRejected(resign(kind), 'ERR_CHECKPOINT_CORRUPT');
     const count = Buffer.from(b);
     count.writeUInt32LE(4, 16);

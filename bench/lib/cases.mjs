@@ -64,7 +64,7 @@ export async function runCase(scenarioId, layout, size, opts, env, estimate, onP
   for (const contender of CONTENDERS.filter((x) => opts.contenders.includes(x.id))) {
     const row = { contender: contender.id, label: contender.label, status: 'ok' };
     rows.push(row);
-    const why = await contender.unavailable(env);
+    const why = await contender.unavailable(env, c);
     if (why) {
       Object.assign(row, { status: 'unavailable', reason: why });
       continue;

@@ -2,11 +2,11 @@
  * The contenders: each one runs a case (scenario x layout x size) from the same data and
  * hyperparameters, and can read its parameters back for the check against the reference.
  *
- * A contender is { id, label, api, unavailable(env) -> reason | null, create(c) -> instance };
+ * A contender is { id, label, api, unavailable(env, c) -> reason | null, create(c) -> instance };
  * an instance is { enter?(), step(), sync?(), steps, read(sample) -> Float64Array, dispose() }.
  * `steps` counts every step taken (warm-up included): the reference runs the same number.
  */
-import { Adam, AdamW, SGD, adamStep, sgdStep, buildInfo } from '../../dist/index.js';
+import { Adam, AdamW, SGD, adamStep, createOptimizer, sgdStep, buildInfo } from '../../dist/index.js';
 import { loadTfjs, useBackend } from './tfjs.mjs';
 
 /** Copies the flat parameters at the sampled indices into a Float64Array. */
@@ -25,13 +25,14 @@ function fusedCpu(id, label, threadsOf) {
   return {
     id,
     label,
-    api: 'one tensor: adamStep/sgdStep; many: Adam/AdamW/SGD class (arena, one pass)',
+    api: 'one tensor: adamStep/sgdStep (other rules: their class); many: the rule class (arena, one pass)',
     unavailable: () => null,
     async create(c) {
       const threads = threadsOf();
       const { scenario, data, lengths } = c;
       const h = scenario.hp;
-      if (c.layout === 'one') {
+      // Rules without a functional step (NAdam, RAdam, Lion) run the class in every layout.
+      if (c.layout === 'one' && (scenario.rule === 'adam' || scenario.rule === 'sgd')) {
         const n = c.size;
         const p = data.p0.slice();
         const s1 = new Float32Array(n);
@@ -78,6 +79,7 @@ export function makeOptimizer(scenario, c, extra = {}) {
   if (scenario.rule === 'sgd') {
     return new SGD(params, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.weightDecay, ...extra });
   }
+  if (scenario.rule !== 'adam') return createOptimizer(scenario.rule, params, { ...h, ...extra });
   const common = { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, ...extra };
   return h.decoupled ? new AdamW(params, common) : new Adam(params, common);
 }
@@ -143,7 +145,8 @@ function tfjsContender(backend) {
     id,
     label: backend === 'cpu' ? 'tfjs cpu backend' : 'tfjs wasm backend',
     api: 'tf.variable + tf.train.adam / hand-written AdamW / tf.train.momentum',
-    async unavailable() {
+    async unavailable(_env, c) {
+      if (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd') return `TensorFlow.js has no ${c.scenario.label}`;
       const t = await loadTfjs();
       if (t.error) return t.error;
       if (backend === 'wasm' && t.wasmError) return t.wasmError;
@@ -251,7 +254,7 @@ const jsLoop = {
   id: 'js-loop',
   label: 'plain JS loop',
   api: 'scalar for-loop over Float32Arrays, one call per tensor',
-  unavailable: () => null,
+  unavailable: (_env, c) => (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd' ? `no plain JS loop for ${c.scenario.label}` : null),
   async create(c) {
     const { scenario, data, lengths, offsets } = c;
     const h = scenario.hp;

@@ -34,6 +34,32 @@ export const SCENARIOS = {
     hp: { lr: 1e-3, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
     tfjs: 'tf.train.momentum(lr, 0.9).applyGradients',
   },
+  // NAdam and RAdam move Adam's bytes (p, g, m, v read; p, m, v written); Lion reads p, g, m
+  // and writes p, m. TensorFlow.js has none of the three.
+  nadam: {
+    id: 'nadam',
+    label: 'NAdam',
+    rule: 'nadam',
+    bytesPerParam: 28,
+    hp: { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3 },
+    tfjs: null,
+  },
+  radam: {
+    id: 'radam',
+    label: 'RAdam',
+    rule: 'radam',
+    bytesPerParam: 28,
+    hp: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    tfjs: null,
+  },
+  lion: {
+    id: 'lion',
+    label: 'Lion',
+    rule: 'lion',
+    bytesPerParam: 20,
+    hp: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+    tfjs: null,
+  },
 };
 
 export const SCENARIO_IDS = Object.keys(SCENARIOS);
@@ -53,7 +79,7 @@ export const TOLERANCE = 1e-3;
 
 /**
  * Float64 reference for the sampled elements after `steps` steps with the constant gradient:
- * the torch.optim.Adam/AdamW/SGD formulas, element by element.
+ * the torch.optim.Adam/AdamW/SGD/NAdam/RAdam formulas and optax.lion, element by element.
  */
 export function referenceParams(scenario, p0s, gs, steps) {
   const h = scenario.hp;
@@ -78,6 +104,59 @@ export function referenceParams(scenario, p0s, gs, steps) {
         m = b1 * m + (1 - b1) * g;
         v = b2 * v + (1 - b2) * g * g;
         p -= bc1[t] * (m / (Math.sqrt(v) / bc2[t] + eps));
+      }
+      out[i] = p;
+    }
+  } else if (scenario.rule === 'nadam') {
+    const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, momentumDecay: psi } = h;
+    const mu = (t) => b1 * (1 - 0.5 * 0.96 ** (t * psi));
+    for (let i = 0; i < p0s.length; i++) {
+      let p = p0s[i];
+      let m = 0;
+      let v = 0;
+      let prod = 1;
+      for (let t = 1; t <= steps; t++) {
+        const g = gs[i] + wd * p;
+        prod *= mu(t);
+        m = b1 * m + (1 - b1) * g;
+        v = b2 * v + (1 - b2) * g * g;
+        const d = Math.sqrt(v / (1 - b2 ** t)) + eps;
+        p += ((-lr * (1 - mu(t))) / (1 - prod)) * (g / d) + ((-lr * mu(t + 1)) / (1 - prod * mu(t + 1))) * (m / d);
+      }
+      out[i] = p;
+    }
+  } else if (scenario.rule === 'radam') {
+    const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd } = h;
+    const rhoInf = 2 / (1 - b2) - 1;
+    for (let i = 0; i < p0s.length; i++) {
+      let p = p0s[i];
+      let m = 0;
+      let v = 0;
+      for (let t = 1; t <= steps; t++) {
+        const g = gs[i] + wd * p;
+        m = b1 * m + (1 - b1) * g;
+        v = b2 * v + (1 - b2) * g * g;
+        const bc2 = 1 - b2 ** t;
+        const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+        const mHat = m / (1 - b1 ** t);
+        if (rhoT > 5) {
+          const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+          p -= lr * mHat * rect * (Math.sqrt(bc2) / (Math.sqrt(v) + eps));
+        } else {
+          p -= lr * mHat;
+        }
+      }
+      out[i] = p;
+    }
+  } else if (scenario.rule === 'lion') {
+    const { lr, beta1: b1, beta2: b2, weightDecay: wd } = h;
+    for (let i = 0; i < p0s.length; i++) {
+      let p = p0s[i];
+      let m = 0;
+      const g = gs[i];
+      for (let t = 1; t <= steps; t++) {
+        p = p * (1 - lr * wd) - lr * Math.sign(b1 * m + (1 - b1) * g);
+        m = b2 * m + (1 - b2) * g;
       }
       out[i] = p;
     }

@@ -10,6 +10,9 @@
 #include "adam.h"
 #include "common.h"
 #include "lamb.h"
+#include "lion.h"
+#include "nadam.h"
+#include "radam.h"
 #include "sgd.h"
 
 namespace fo {
@@ -18,6 +21,9 @@ namespace fo {
 #define FO_RULES(X) \
   X(Sgd, 0)         \
   X(Adam, 1)        \
+  X(NAdam, 6)       \
+  X(RAdam, 7)       \
+  X(Lion, 8)        \
   X(Lamb, 9)
 
 enum class RuleId : int32_t {

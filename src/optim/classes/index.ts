@@ -7,10 +7,16 @@ import type { FusedOptimizer, ParamGroup, ParamInit } from '../optimizer.js';
 import type { OptimizerKind } from '../rules/index.js';
 import { Adam, AdamW } from './adam.js';
 import { Lamb } from './lamb.js';
+import { Lion } from './lion.js';
+import { NAdam } from './nadam.js';
+import { RAdam } from './radam.js';
 import { SGD } from './sgd.js';
 
 export { Adam, AdamW, type AdamOptions, type AdamResolved } from './adam.js';
 export { Lamb, type LambHyperparameters, type LambOptions, type LambResolved } from './lamb.js';
+export { Lion, type LionHyperparameters, type LionOptions, type LionResolved } from './lion.js';
+export { NAdam, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved } from './nadam.js';
+export { RAdam, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved } from './radam.js';
 export { SGD, type SgdOptions, type SgdResolved } from './sgd.js';
 
 /** The optimizer class of each rule kind. */
@@ -18,6 +24,9 @@ export const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly Param
   sgd: SGD,
   adam: Adam,
   adamw: AdamW,
+  nadam: NAdam,
+  radam: RAdam,
+  lion: Lion,
   lamb: Lamb,
 } as never;
 

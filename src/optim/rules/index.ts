@@ -4,11 +4,17 @@
  */
 import { ADAM, ADAMW } from './adam.js';
 import { LAMB } from './lamb.js';
+import { LION } from './lion.js';
+import { NADAM } from './nadam.js';
+import { RADAM } from './radam.js';
 import { SGD_RULE } from './sgd.js';
 import type { RuleSpec } from './spec.js';
 
 export { ADAM, ADAMW, type AdamHyper } from './adam.js';
 export { LAMB, type LambHyper } from './lamb.js';
+export { LION, type LionHyper } from './lion.js';
+export { NADAM, type NAdamHyper } from './nadam.js';
+export { RADAM, type RAdamHyper } from './radam.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
 export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
@@ -17,6 +23,9 @@ export const RULES = Object.freeze({
   sgd: SGD_RULE,
   adam: ADAM,
   adamw: ADAMW,
+  nadam: NADAM,
+  radam: RADAM,
+  lion: LION,
   lamb: LAMB,
 } as const satisfies Record<string, RuleSpec>);
 

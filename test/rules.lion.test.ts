@@ -1,0 +1,318 @@
+/**
+ * Lion (optax.lion; Chen et al. 2023, Program 1) against two references
+ * (test/support/ref-nadam-radam-lion.ts):
+ * - float64, written from the formula: 8 steps, odd lengths (SIMD tails, a tensor over three
+ *   16384-element chunks), several tensors, three parameter groups, gradScale and global
+ *   clipping. sign(c) is discontinuous at 0: an element whose c is within float32 rounding of
+ *   0 may take the other sign in float32, so the reference marks such elements and leaves
+ *   them out (the test asserts they are rare);
+ * - float32 emulated with Math.fround in the kernel's order: bitwise equality, over random
+ *   configurations (fast-check), where no clipping makes the clip coefficient exactly 1.
+ * Also: sign(0) = 0 and NaN propagation, bitwise determinism across thread counts and SIMD
+ * levels, skipped steps, checkpoints, half of Adam's state, the tfjs adapter, bad inputs.
+ *
+ * Seed: printed; FUSED_OPTIM_TEST_SEED replays a run. Tolerance of the float64 comparison:
+ * |a − e| ≤ 2e-5 · max(|e|, 1e-2 · max|e| of the array).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import fc from 'fast-check';
+import { afterAll, describe, expect, test } from 'vitest';
+
+import { Adam, Lion, buildInfo, decodeCheckpoint, encodeCheckpoint, setSimd, type SimdLevel } from '../src/index.js';
+import { randomF32, rng } from './support/reference.js';
+import { closeError, decide, expectSameBits, refLionApply, refLionApplyF32, sameBits, type RefLionOptions } from './support/ref-nadam-radam-lion.js';
+import { testSeed } from './support/seed.js';
+
+const seed = testSeed('rules.lion', 20261208);
+const STEPS = 8;
+const TOL = 2e-5;
+const DEFAULTS = { beta1: 0.9, beta2: 0.99, weightDecay: 0 };
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-lion-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('Lion against float64 (three groups, 8 steps)', () => {
+  for (const [maxGradNorm, gradScale] of [
+    [null, 1],
+    [0.5, 0.5],
+  ] as const) {
+    test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
+      const r = rng(seed);
+      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const cfg: Omit<RefLionOptions, 'gradScale'>[] = [
+        { ...DEFAULTS, lr: 3e-3, weightDecay: 0.1 },
+        { ...DEFAULTS, lr: 1e-3 },
+        { ...DEFAULTS, lr: 3e-3, beta1: 0.5, beta2: 0.9 },
+      ];
+      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
+      const opt = new Lion(
+        [{ params: init[0], weightDecay: 0.1 }, { params: init[1], lr: 1e-3 }, { params: init[2], beta1: 0.5, beta2: 0.9 }],
+        { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
+      );
+      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
+      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const ambiguous = lengths.map((g) => g.map((n) => new Uint8Array(n)));
+      for (let t = 1; t <= STEPS; t++) {
+        const grads = lengths.map((g) => g.map((n) => randomF32(n, r, 0.5)));
+        grads.flat().forEach((g, i) => opt.setGrads(i, g));
+        const info = opt.step();
+        const d = decide(grads, gradScale, maxGradNorm, false);
+        for (let gi = 0; gi < 3; gi++) refLionApply(p[gi], grads[gi], m[gi], { ...cfg[gi], gradScale }, d.clipCoef, ambiguous[gi]);
+        expect(Math.abs(info.gradNormL2 - d.l2) / d.l2).toBeLessThan(2e-6);
+        if (maxGradNorm !== null) expect(info.clipCoef).toBeLessThan(1);
+      }
+      const marked = ambiguous.flat().reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0);
+      const total = lengths.flat().reduce((a, b) => a + b, 0);
+      console.log(`rules.lion: ${marked} of ${total} elements left out (sign of c within float32 rounding of 0)`);
+      expect(marked).toBeLessThan(total * 1e-3);
+      const state = opt.stateDict().state;
+      expect(Object.keys(state)).toEqual(['expAvg']);
+      let k = 0;
+      for (let gi = 0; gi < 3; gi++) {
+        for (let j = 0; j < p[gi].length; j++, k++) {
+          expect(closeError(opt.readParams(k), p[gi][j], ambiguous[gi][j]), `params, group ${gi} tensor ${j}`).toBeLessThan(TOL);
+          expect(closeError(state.expAvg[k], m[gi][j]), `expAvg, group ${gi} tensor ${j}`).toBeLessThan(TOL);
+        }
+      }
+      opt.dispose();
+    });
+  }
+});
+
+test('property: bitwise equal to float32 emulated in the kernel order (no clipping)', () => {
+  const runs = Number(process.env.FUZZ_RUNS ?? 30);
+  const length = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1000, max: 3000 }), fc.integer({ min: 16_380, max: 20_000 }));
+  const group = fc.record({
+    lengths: fc.array(length, { minLength: 1, maxLength: 3 }),
+    lr: fc.double({ min: 1e-5, max: 0.1, noNaN: true }),
+    beta1: fc.constantFrom(0, 0.5, 0.9, 0.99, 1),
+    beta2: fc.constantFrom(0, 0.9, 0.99, 0.999, 1),
+    weightDecay: fc.constantFrom(0, 1e-3, 0.1, 1),
+  });
+  const config = fc.record({
+    groups: fc.array(group, { minLength: 1, maxLength: 2 }),
+    steps: fc.integer({ min: 1, max: 9 }),
+    gradScale: fc.constantFrom(1, 0.25, 4, 1 / 3),
+    zeros: fc.boolean(), // some exact zeros in the gradients: sign(0) = 0
+    threads: fc.constantFrom(1, 2),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  });
+  fc.assert(
+    fc.property(config, (c) => {
+      const r = rng(c.seed);
+      const init = c.groups.map((g) => g.lengths.map((n) => randomF32(n, r)));
+      const opt = new Lion(
+        c.groups.map(({ lengths: _l, ...g }, gi) => ({ ...g, params: init[gi] })),
+        { gradScale: c.gradScale, threads: c.threads },
+      );
+      try {
+        const p = init.map((g) => g.map((a) => a.slice()));
+        const m = c.groups.map((g) => g.lengths.map((n) => new Float32Array(n)));
+        for (let t = 1; t <= c.steps; t++) {
+          const grads = c.groups.map((g) => g.lengths.map((n) => randomF32(n, r)));
+          if (c.zeros) for (const a of grads.flat()) for (let i = 0; i < a.length; i += 3) a[i] = 0;
+          grads.flat().forEach((g, i) => opt.setGrads(i, g));
+          opt.step();
+          c.groups.forEach((g, gi) => refLionApplyF32(p[gi], grads[gi], m[gi], { ...g, gradScale: c.gradScale }));
+        }
+        const state = opt.stateDict().state.expAvg;
+        let k = 0;
+        for (let gi = 0; gi < c.groups.length; gi++) {
+          for (let j = 0; j < p[gi].length; j++, k++) {
+            if (!sameBits(opt.readParams(k), p[gi][j])) throw new Error(`group ${gi} tensor ${j}: params differ`);
+            if (!sameBits(state[k], m[gi][j])) throw new Error(`group ${gi} tensor ${j}: expAvg differs`);
+          }
+        }
+      } finally {
+        opt.dispose();
+      }
+    }),
+    { seed, numRuns: runs },
+  );
+});
+
+test('sign(0) = 0 (only the decay moves p); a NaN gradient gives NaN (as torch.sign / jnp.sign)', () => {
+  const opt = new Lion([Float32Array.from([1, -2, 3, 4])], { lr: 0.5, weightDecay: 0.5 });
+  opt.grads[0].set([0, -0, 1, Number.NaN]);
+  opt.step();
+  expect(Array.from(opt.params[0]).slice(0, 3)).toEqual([0.75, -1.5, 3 * 0.75 - 0.5]);
+  expect(Number.isNaN(opt.params[0][3])).toBe(true);
+  opt.dispose();
+});
+
+test('half of Adam\'s state: one slot, 4 bytes per parameter', () => {
+  const n = 1 << 20;
+  const lion = new Lion([n]);
+  const adam = new Adam([n]);
+  // params + grads + 1 state slot against params + grads + 2
+  expect(lion.nativeBytes / adam.nativeBytes).toBeCloseTo(3 / 4, 2);
+  lion.dispose();
+  adam.dispose();
+});
+
+test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
+  const r = rng(seed + 1);
+  const lengths = [1, 15, 16, 17, 70_001];
+  const init = lengths.map((n) => randomF32(n, r));
+  const levels = buildInfo().simdSupported as SimdLevel[];
+  const initial = buildInfo().simd as SimdLevel;
+  for (const maxGradNorm of [null, 1e6]) {
+    const runs: Lion[] = [];
+    try {
+      for (const level of levels) {
+        for (const threads of [1, 2]) {
+          setSimd(level);
+          const opt = new Lion([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.5, weightDecay: 0.1 }], { lr: 1e-2, maxGradNorm, threads });
+          const rr = rng(seed + 2);
+          for (let t = 0; t < 5; t++) {
+            lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
+            opt.step();
+          }
+          runs.push(opt);
+        }
+      }
+    } finally {
+      setSimd(initial);
+    }
+    console.log(`rules.lion: ${runs.length} runs (SIMD ${levels.join(', ')} × threads 1, 2), maxGradNorm ${maxGradNorm}`);
+    for (const o of runs.slice(1)) expectSameBits(o, runs[0], `maxGradNorm ${maxGradNorm}`);
+    for (const o of runs) o.dispose();
+  }
+});
+
+test('skipNonFinite: a skipped step leaves params and state bitwise as they were', async () => {
+  const r = rng(seed + 3);
+  const lengths = [300, 20_000];
+  const init = lengths.map((n) => randomF32(n, r));
+  const grads = Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r)));
+  const a = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
+  const b = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
+  for (let t = 0; t < 4; t++) {
+    if (t === 2) {
+      const before = a.stateDict();
+      const bad = grads[t].map((x) => x.slice());
+      bad[1][19_999] = Number.NEGATIVE_INFINITY;
+      bad.forEach((x, i) => a.setGrads(i, x));
+      expect((await a.stepAsync()).skipped).toBe(true);
+      const after = a.stateDict();
+      [...after.params, ...after.state.expAvg].forEach((x, i) => expect(sameBits(x, [...before.params, ...before.state.expAvg][i])).toBe(true));
+    }
+    for (const o of [a, b]) {
+      grads[t].forEach((x, i) => o.setGrads(i, x));
+      o.step();
+    }
+  }
+  expect(a.appliedSteps).toBe(4);
+  expectSameBits(a, b, 'after the skipped step');
+  a.dispose();
+  b.dispose();
+});
+
+test('checkpoints: save, load into a fresh optimizer, resume: the same bits', () => {
+  const r = rng(seed + 4);
+  const lengths = [17, 3000];
+  const init = lengths.map((n) => randomF32(n, r));
+  const grads = Array.from({ length: 6 }, () => lengths.map((n) => randomF32(n, r)));
+  const make = (): Lion => new Lion([{ params: [init[0]], beta1: 0.95 }, { params: [init[1]], weightDecay: 0.1 }], { lr: 5e-3 });
+  const a = make();
+  for (const g of grads.slice(0, 3)) {
+    g.forEach((x, i) => a.setGrads(i, x));
+    a.step();
+  }
+  const file = path.join(tmp, 'lion.ckpt');
+  a.saveSync(file);
+  const b = make();
+  b.loadSync(file);
+  const c = make();
+  c.loadStateDict(decodeCheckpoint(Buffer.concat([...encodeCheckpoint(a.stateDict())])));
+  expect(b.groups[0].hyperparameters.beta1).toBe(0.95);
+  for (const g of grads.slice(3)) {
+    for (const o of [a, b, c]) {
+      g.forEach((x, i) => o.setGrads(i, x));
+      o.step();
+    }
+  }
+  expectSameBits(b, a, 'loaded from the file');
+  expectSameBits(c, a, 'loaded from the decoded state dict');
+  for (const o of [a, b, c]) o.dispose();
+});
+
+test('FusedTfOptimizer runs Lion: the same bits as the class', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const { FusedTfOptimizer } = await import('../src/tfjs/index.js');
+  await tf.setBackend('cpu');
+  const w0 = Float32Array.from([0.5, -1, 2, 0]);
+  const w = tf.variable(tf.tensor1d(w0), true, 'rules_lion_w');
+  const tfOpt = new FusedTfOptimizer({ optimizer: 'lion', lr: 0.01, weightDecay: 0.1, beta2: 0.98 });
+  const opt = new Lion([w0], { lr: 0.01, weightDecay: 0.1, beta2: 0.98 });
+  for (let t = 0; t < 3; t++) {
+    const g = Float32Array.from([0.1, -0.2, 0.3 * t, 1]);
+    tfOpt.applyGradients([{ name: 'rules_lion_w', tensor: tf.tensor1d(g) }]);
+    opt.grads[0].set(g);
+    opt.step();
+  }
+  expect(tfOpt.fused?.kind).toBe('lion');
+  expect(sameBits(w.dataSync() as Float32Array, opt.readParams(0))).toBe(true);
+  expect(Array.from(w.dataSync()).every((x, i) => x !== w0[i])).toBe(true);
+  tfOpt.dispose();
+  w.dispose();
+  opt.dispose();
+});
+
+describe('bad inputs: typed errors naming the option', () => {
+  const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+    ['beta1 above 1', () => new Lion([2], { beta1: 1.5 }), RangeError, /a number in \[0, 1\] for options\.beta1 but received 1\.5/],
+    ['beta2 negative', () => new Lion([2], { beta2: -0.01 }), RangeError, /for options\.beta2 but received -0\.01/],
+    ['weightDecay negative', () => new Lion([2], { weightDecay: -0.1 }), RangeError, /for options\.weightDecay but received -0\.1/],
+    ['lr a string', () => new Lion([2], { lr: '1e-4' as never }), TypeError, /for options\.lr but received '1e-4'/],
+    ['eps (Lion has none)', () => new Lion([2], { eps: 1e-8 } as never), TypeError, /Unknown option options\.eps/],
+    ['a group beta2', () => new Lion([{ params: [2] }, { params: [2], beta2: Number.NaN }]), RangeError, /for params\[1\]\.beta2 but received NaN/],
+    ['setOptions beta1', () => new Lion([2]).setOptions({ beta1: true as never }), TypeError, /for options\.beta1 but received true/],
+  ];
+  for (const [name, call, Type, message] of cases) {
+    test(name, () => {
+      let err: unknown;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Type);
+      expect((err as Error).message).toMatch(message);
+    });
+  }
+
+  test("defaults are the issue table's (optax.lion, with weight decay 0)", () => {
+    const opt = new Lion([2]);
+    expect(opt.hyperparameters).toMatchObject({ lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
+    opt.dispose();
+  });
+});
+
+describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
+  test('three groups, clipping and a skipped step: the same bits', () => {
+    const r = rng(seed + 5);
+    const lengths = [1, 1000, 40_001];
+    const init = lengths.map((n) => randomF32(n, r));
+    const make = (device: 'cpu' | 'cuda'): Lion =>
+      new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true });
+    const cpu = make('cpu');
+    const gpu = make('cuda');
+    for (let t = 0; t < 6; t++) {
+      const grads = lengths.map((n) => randomF32(n, r));
+      if (t === 2) grads[2][7] = Number.NaN;
+      for (const o of [cpu, gpu]) {
+        grads.forEach((g, i) => o.setGrads(i, g));
+        o.step();
+      }
+    }
+    expect(gpu.appliedSteps).toBe(5);
+    expectSameBits(gpu, cpu, 'CUDA vs CPU');
+    cpu.dispose();
+    gpu.dispose();
+  });
+});
+if (!buildInfo().cuda.available) console.log(`rules.lion: CUDA tests skipped: ${buildInfo().cuda.reason}`);

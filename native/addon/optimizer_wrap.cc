@@ -22,8 +22,14 @@
 // collected.
 #include <napi.h>
 
+#include <sys/sysinfo.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <vector>
 #include <memory>
 #include <set>
 #include <string>
@@ -57,6 +63,69 @@ void adjust_external(napi_env env, int64_t delta) {
   if (delta == 0) return;
   int64_t ignored = 0;
   napi_adjust_external_memory(env, delta, &ignored);
+}
+
+std::string format_bytes(double b) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+// Bytes this process could hold in host memory: RAM + swap, or less under a cgroup limit.
+double host_memory_bytes() {
+  double total = 0;
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) {
+    total = (static_cast<double>(si.totalram) + static_cast<double>(si.totalswap)) * si.mem_unit;
+  }
+  for (const char* f : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(f);
+    double limit = 0;
+    if (in >> limit && limit > 0 && (total == 0 || limit < total)) total = limit;
+  }
+  return total;
+}
+
+// Device memory of cuda:N from the probe ("NVIDIA H200 (sm_90, 139 GiB)"), or 0 when unknown.
+double cuda_memory_bytes(const std::string& device) {
+  const auto& devs = cuda::probe().devices;
+  size_t ordinal = 0;
+  try {
+    ordinal = static_cast<size_t>(std::stoul(device.substr(5)));
+  } catch (...) {
+    return 0;
+  }
+  if (ordinal >= devs.size()) return 0;
+  const std::string& d = devs[ordinal];
+  size_t at = d.rfind(" GiB");
+  if (at == std::string::npos) return 0;
+  size_t from = d.find_last_not_of("0123456789.", at - 1);
+  double gib = std::atof(d.substr(from + 1, at - from - 1).c_str());
+  return (gib + 1) * 1024.0 * 1024.0 * 1024.0;  // the probe rounds to whole GiB
+}
+
+void check_arena_fits(Napi::Env env, int slots, const std::vector<int64_t>& lens,
+                      const std::string& device) {
+  double elements = 0;
+  for (int64_t n : lens) elements += static_cast<double>(n) + Layout::kAlignElems;
+  const double need = elements * 4.0 * slots;
+  const bool cpu = device == "cpu";
+  const double have = cpu ? host_memory_bytes() : cuda_memory_bytes(device);
+  if (have > 0 && need > have) {
+    Napi::Error err = Napi::RangeError::New(
+        env, "fused-optim: an arena of " + format_bytes(need) + " (" + std::to_string(slots) +
+                 " slots of " + format_bytes(elements * 4.0) + ") is more than " +
+                 (cpu ? "host memory can hold (" + format_bytes(have) + " of memory and swap)"
+                      : device + " can hold (" + format_bytes(have) + " of device memory)"));
+    err.Set("code", Napi::String::New(env, "ERR_FUSED_OPTIM_OOM"));
+    throw err;
+  }
 }
 
 class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable {
@@ -104,6 +173,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     std::string device = info[2].As<Napi::String>().Utf8Value();
     int64_t trace_capacity = require_int(info, 3, "traceCapacity", 0, int64_t{1} << 24);
     int threads = static_cast<int>(require_int(info, 4, "threads", 0, 256));
+    // Refuse an arena the device cannot hold before building anything for it (the chunk table
+    // of 2^40 elements alone is 1.5 GB).
+    check_arena_fits(env, kind == static_cast<int64_t>(Kind::Adam) ? 4 : 3, lens, device);
     try {
       Layout layout = Layout::packed(lens);
       if (device == "cpu") {

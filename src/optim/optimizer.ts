@@ -49,7 +49,9 @@ export interface OptimizerCommonOptions {
   /** Default `'cpu'`. */
   device?: DeviceSpec;
   /**
-   * Records of the native trace ring (read back in batches of half this). Default 4096.
+   * Records of the native trace ring (read back in batches of half this). Default: scaled with
+   * the parameter count, 64 records for the smallest optimizers up to 4096 from 256K
+   * parameters (a record costs 32 bytes natively and as much again in the read-back buffers).
    * 0 disables the trace.
    */
   traceCapacity?: number;
@@ -116,7 +118,12 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     if (!Array.isArray(params)) throw v.typeError('params', 'an array of Float32Array or lengths', params);
     if (params.length === 0) throw v.rangeError('params', 'at least one tensor', params);
     this.#lengths = params.map((p, i) => {
-      if (p instanceof Float32Array) return p.length;
+      if (p instanceof Float32Array) {
+        if (p.length === 0 && v.isDetachedBuffer(p.buffer)) {
+          throw new RangeError(`Expected an attached Float32Array for params[${i}] but received a Float32Array whose buffer is detached (transferred)`);
+        }
+        return p.length;
+      }
       if (typeof p === 'number') return v.integer(`params[${i}]`, p, 0, 2 ** 40);
       throw v.typeError(`params[${i}]`, 'a Float32Array or a length', p);
     });
@@ -126,7 +133,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     this.#lr = resolveLearningRate('options.lr', options.lr === undefined ? 1e-3 : options.lr);
     const threads = options.threads === undefined ? 0 : v.integer('options.threads', options.threads, 1, 256);
     this.#traceCapacity =
-      options.traceCapacity === undefined ? 4096 : v.integer('options.traceCapacity', options.traceCapacity, 0, 1 << 24);
+      options.traceCapacity === undefined
+        ? defaultTraceCapacity(this.#lengths)
+        : v.integer('options.traceCapacity', options.traceCapacity, 0, 1 << 24);
     const device = resolveDevice('options.device', options.device);
     const addon = loadNative();
     this.#native = new addon.Optimizer(nativeKind, Float64Array.from(this.#lengths), device, this.#traceCapacity, threads);
@@ -138,7 +147,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       lr: new Float64Array(batch),
       skipped: new Float64Array(batch),
     };
-    this.#trace = new NormTrace({ kind: traceKind });
+    this.#trace = new NormTrace({ kind: traceKind, capacity: Math.min(1024, Math.max(64, this.#traceCapacity)) });
     params.forEach((p, i) => {
       if (p instanceof Float32Array && p.length > 0) this.#native.writeSlot(SLOT.params, i, p);
     });
@@ -322,7 +331,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw v.rangeError(`the value of the lr schedule at iteration ${iteration}`, 'a finite number >= 0', value);
     }
-    return value;
+    return v.float32Finite(`the value of the lr schedule at iteration ${iteration}`, value);
   }
 
   // --- stepping -------------------------------------------------------------------------------
@@ -349,10 +358,20 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return info;
   }
 
+  /** Refuses a step whose iteration count a checkpoint could not record exactly. */
+  #checkCounter(iteration: number): void {
+    if (iteration >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `fused-optim: this ${this.#name} optimizer has taken ${iteration} steps, the most its counters (and a checkpoint) can hold exactly (Number.MAX_SAFE_INTEGER); no step was taken`,
+      );
+    }
+  }
+
   /** One fused step over every tensor. Returns the step's norms, clip coefficient and skip flag. */
   step(): StepInfo {
     const native = this.live();
     const iteration = this.#iteration;
+    this.#checkCounter(iteration);
     const lr = this.#lrAt(iteration);
     this.pack(this.#hp, lr);
     native.step(this.#hp, this.#out);
@@ -366,6 +385,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   async stepAsync(): Promise<StepInfo> {
     const native = this.live();
     const iteration = this.#iteration;
+    this.#checkCounter(iteration);
     const lr = this.#lrAt(iteration);
     const hp = new Float64Array(HP.count);
     this.pack(hp, lr);
@@ -612,9 +632,18 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   }
 }
 
+/**
+ * The default trace ring: 64 records per 4K parameters, a power of two in [64, 4096]. A small
+ * optimizer steps fast and a drain every 32 steps costs it little; a large one keeps 4096.
+ */
+function defaultTraceCapacity(lengths: readonly number[]): number {
+  const n = lengths.reduce((a, b) => a + b, 0);
+  return Math.min(4096, Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, n / 64)))));
+}
+
 function resolveLearningRate(name: string, lr: unknown): LearningRate {
   if (typeof lr === 'function') return lr as Schedule;
-  if (typeof lr === 'number') return v.nonNegative(name, lr);
+  if (typeof lr === 'number') return v.float32Finite(name, v.nonNegative(name, lr));
   throw v.typeError(name, 'a finite number >= 0 or a schedule function', lr);
 }
 

@@ -96,7 +96,15 @@ export function rejectUnknown(opts: object, allowed: readonly string[], prefix: 
 }
 
 export function learningRate(name: string, value: unknown): number {
-  return v.nonNegative(name, value);
+  return v.float32Finite(name, v.nonNegative(name, value));
+}
+
+/** Every numeric hyperparameter of `r` must be one the float32 kernels can hold. */
+function float32Fields<R extends object>(r: R, prefix: string): R {
+  for (const [key, value] of Object.entries(r)) {
+    if (typeof value === 'number') v.float32Finite(`${prefix}.${key}`, value);
+  }
+  return r;
 }
 
 function resolveGradient(o: Record<string, unknown>, prefix: string, base?: ResolvedGradient): ResolvedGradient {
@@ -130,7 +138,7 @@ export function resolveAdam(
 ): ResolvedAdam {
   const o = v.options<Record<string, unknown>>(prefix, options) as Record<string, unknown>;
   rejectUnknown(o, [...ADAM_KEYS, ...extraKeys], prefix);
-  return {
+  return float32Fields({
     lr: extraKeys.includes('lr') ? base.lr : v.opt(o, 'lr', base.lr, learningRate, prefix),
     beta1: v.opt(o, 'beta1', base.beta1, beta, prefix),
     beta2: v.opt(o, 'beta2', base.beta2, beta, prefix),
@@ -138,7 +146,7 @@ export function resolveAdam(
     weightDecay: v.opt(o, 'weightDecay', base.weightDecay, v.nonNegative, prefix),
     decoupled: v.opt(o, 'decoupled', base.decoupled, v.boolean, prefix),
     ...resolveGradient(o, prefix, base),
-  };
+  }, prefix);
 }
 
 export function resolveSgd(
@@ -157,6 +165,7 @@ export function resolveSgd(
     weightDecay: v.opt(o, 'weightDecay', base.weightDecay, v.nonNegative, prefix),
     ...resolveGradient(o, prefix, base),
   };
+  float32Fields(r, prefix);
   if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
     throw new RangeError(
       `Expected momentum > 0 and dampening 0 for ${prefix}.nesterov = true but received momentum ${r.momentum} and dampening ${r.dampening}`,

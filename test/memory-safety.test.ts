@@ -14,6 +14,7 @@ beforeAll(ensureDist);
 
 const attacks: [string, string][] = [
   ['transfer', 'ArrayBuffer.prototype.transfer() of a view, then dispose(), write through the transferred buffer, allocate 2,000 optimizers'],
+  ['transferOriginalCollected', 'the optimizer and the original (detached) ArrayBuffer are collected; the transferred buffer keeps its memory'],
   ['transferFreed', 'the transferred 64 MiB block is freed once the buffer it went to is collected'],
   ['disposeFrees', 'dispose() returns the memory at once (RSS, no GC) while views are still referenced'],
   ['randomFill', 'crypto.randomFill(opt.grads[0], cb); opt.dispose() (40 rounds, 1 KiB to 16 MiB)'],

@@ -57,6 +57,34 @@ const cases = {
     return out;
   },
 
+  // The original ArrayBuffer (detached by transfer()) and the optimizer are collected while the
+  // transferred buffer lives on: it keeps the memory.
+  async transferOriginalCollected() {
+    check(typeof globalThis.gc === 'function', 'needs --expose-gc');
+    const make = (n) => {
+      const opt = new Adam([n]);
+      opt.params[0].fill(3);
+      const stale = new Float32Array(opt.params[0].buffer.transfer());
+      opt.dispose();
+      return stale;
+    };
+    const out = {};
+    for (const n of [1024, 1 << 20]) {
+      const stale = make(n);
+      await collect();
+      for (let i = 0; i < 300; i++) {
+        const o = new Adam([n]);
+        o.params[0].fill(9);
+        o.dispose();
+      }
+      let wrong = 0;
+      for (let i = 0; i < n; i++) if (stale[i] !== 3) wrong++;
+      check(wrong === 0, `${wrong} of ${n} values of the transferred buffer changed`);
+      out[`n${n}`] = 'ok';
+    }
+    return out;
+  },
+
   // The transferred block is freed when the buffer it went to is collected (not leaked).
   async transferFreed() {
     check(typeof globalThis.gc === 'function', 'needs --expose-gc');

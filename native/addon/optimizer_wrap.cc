@@ -22,7 +22,10 @@
 // collected.
 #include <napi.h>
 
+#if defined(__linux__)
 #include <sys/sysinfo.h>
+#endif
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -80,10 +83,15 @@ std::string format_bytes(double b) {
 // Bytes this process could hold in host memory: RAM + swap, or less under a cgroup limit.
 double host_memory_bytes() {
   double total = 0;
+#if defined(__linux__)
   struct sysinfo si;
   if (sysinfo(&si) == 0) {
     total = (static_cast<double>(si.totalram) + static_cast<double>(si.totalswap)) * si.mem_unit;
   }
+#else
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) total = static_cast<double>(pages) * static_cast<double>(page);
+#endif
   for (const char* f : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
     std::ifstream in(f);
     double limit = 0;

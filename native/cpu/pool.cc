@@ -1,6 +1,8 @@
 #include "pool.h"
 
+#if defined(__linux__)
 #include <sched.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +23,7 @@
 namespace fo::cpu {
 namespace {
 
+#if defined(__linux__)
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::string cur;
@@ -118,18 +121,23 @@ int cgroup_cpu_limit() {
   }
   return limit;
 }
+#endif  // __linux__
 
 }  // namespace
 
 int available_cpus() {
   int n = 0;
+#if defined(__linux__)
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+#endif
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
+#if defined(__linux__)
   int quota = cgroup_cpu_limit();
   if (quota > 0) n = std::min(n, quota);
+#endif
   return std::min(n, 256);
 }
 

@@ -228,7 +228,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   /**
    * Zero-copy views of the parameters in the arena (CPU only). They become empty (length 0)
-   * when the optimizer is disposed: copy what you want to keep with `readParams`.
+   * when the optimizer is disposed: copy what you want to keep with `readParams`. (A buffer
+   * moved out with `ArrayBuffer.prototype.transfer()` keeps the memory it took, until it is
+   * collected.)
    */
   get params(): readonly Float32Array[] {
     this.live();

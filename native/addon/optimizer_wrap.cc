@@ -348,15 +348,13 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       self_->busy_ = false;
       const bool dispose = self_->dispose_pending_;
       backend_.reset();  // the arena now lives as long as the optimizer (or dispose frees it)
-      if (dispose) self_->dispose_now(env);
-      if (status != napi_cancelled) {
-        try {
-          Napi::HandleScope scope(env);
-          settle(env);
-        } catch (const Napi::Error& e) {
-          napi_throw(env, e.Value());
-        } catch (...) {
-        }
+      try {
+        Napi::HandleScope scope(env);
+        if (dispose) self_->dispose_now(env);
+        if (status != napi_cancelled) settle(env);
+      } catch (const Napi::Error& e) {
+        napi_throw(env, e.Value());
+      } catch (...) {
       }
       Destroy();
     }
@@ -527,7 +525,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return env.Undefined();
   }
 
-  // Never throws (it also runs from an async completion in a dying environment).
+  // Calls nothing that runs JavaScript (it also runs from an async completion while the
+  // environment is being torn down).
   void dispose_now(napi_env env) {
     dispose_pending_ = false;
     int64_t still_accounted = 0;

@@ -74,7 +74,14 @@ export interface NativeBuildInfo {
   napiVersion: number;
   simd: string;
   simdSupported: string[];
+  /** Default thread count of CPU steps (`setThreads`, `FUSED_OPTIM_THREADS`, else `cpus`). */
   threads: number;
+  /** CPUs this process may use: its affinity mask, fewer under a cgroup CPU quota. */
+  cpus: number;
+  /** Most threads one CPU step uses, whatever is asked for (2 × cpus, at least 2). */
+  maxThreads: number;
+  /** Worker threads the CPU pool has started so far. */
+  poolWorkers: number;
   chunkElements: number;
   cuda: NativeCudaInfo;
   compiler?: string;

@@ -149,6 +149,34 @@ export function oneOf<T extends string>(name: string, value: unknown, choices: r
   return value as T;
 }
 
+/** The largest finite float32, 3.4028234663852886e38: what the kernels can hold. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A number the float32 kernels can hold: finite once rounded to float32 (|x| <= 3.4028234663852886e38).
+ * Hyperparameters are validated as doubles, then rounded to float32 in the kernels, where a
+ * larger finite value becomes ±Infinity.
+ */
+export function float32Finite(name: string, value: number): number {
+  if (!Number.isFinite(Math.fround(value))) {
+    throw rangeError(name, `a number the float32 kernels can hold (|x| <= ${FLOAT32_MAX})`, value);
+  }
+  return value;
+}
+
+/** True for an ArrayBuffer that was detached (transferred): it has no memory any more. */
+export function isDetachedBuffer(buffer: ArrayBufferLike): boolean {
+  const d = (buffer as { detached?: unknown }).detached;
+  if (typeof d === 'boolean') return d;
+  if (buffer.byteLength !== 0 || !(buffer instanceof ArrayBuffer)) return false;
+  try {
+    new Uint8Array(buffer); // throws on a detached buffer (Node 20: no `detached` getter)
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A Float32Array whose buffer is attached (a detached one has byteLength 0 and length 0). */
 export function float32Array(name: string, value: unknown): Float32Array {
   if (!(value instanceof Float32Array)) throw typeError(name, 'a Float32Array', value);
@@ -327,7 +355,11 @@ export function options<T extends object>(name: string, value: unknown): Partial
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw typeError(name, 'an options object', value);
   }
-  return value as Partial<T>;
+  // A snapshot: each own enumerable property read exactly once (like `{...o}`), so that a
+  // getter cannot answer one check and then another value to the code that uses it.
+  const snapshot: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) snapshot[key] = (value as Record<string, unknown>)[key];
+  return snapshot as Partial<T>;
 }
 
 /**

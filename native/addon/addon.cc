@@ -59,7 +59,11 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   auto levels = cpu::supported_simd();
   for (size_t i = 0; i < levels.size(); ++i) simd.Set(static_cast<uint32_t>(i), levels[i]);
   o.Set("simdSupported", simd);
-  o.Set("threads", Napi::Number::New(env, cpu::ThreadPool::instance().threads()));
+  cpu::ThreadPool& pool = cpu::ThreadPool::instance();
+  o.Set("threads", Napi::Number::New(env, pool.threads()));
+  o.Set("cpus", Napi::Number::New(env, pool.cpus()));
+  o.Set("maxThreads", Napi::Number::New(env, pool.max_threads()));
+  o.Set("poolWorkers", Napi::Number::New(env, pool.workers()));
   o.Set("chunkElements", Napi::Number::New(env, static_cast<double>(kChunkElems)));
   const cuda::Probe& p = cuda::probe();
   Napi::Object c = Napi::Object::New(env);

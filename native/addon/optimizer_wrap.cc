@@ -1,15 +1,38 @@
 // The Optimizer class: one arena (params, grads, states) on one device, stepped synchronously
 // or on a libuv worker thread.
 //
-// Memory protocol (CPU): each slot is a 64-byte aligned HostBlock held by a shared_ptr. Its
-// JavaScript ArrayBuffer (zero-copy views for params[i] / grads[i]) holds another reference
-// through its finalizer hint, so memory outlives whichever of the two goes last. dispose()
-// detaches every ArrayBuffer first (views become length 0: nothing in JS can reach the memory)
-// and then frees the blocks at once.
+// Memory protocol (CPU): each slot is a 64-byte aligned HostBlock held by a shared_ptr, and the
+// memory is freed only when the last holder lets go. The holders:
+//  - the backend (CpuOptimizer), dropped by dispose() or when the optimizer is collected;
+//  - each V8 backing store made over the block (slotBuffer), through the finalizer of the
+//    external ArrayBuffer. V8 frees a backing store when no ArrayBuffer uses it any more, and
+//    ArrayBuffer.prototype.transfer() moves it to a new ArrayBuffer, so a transferred buffer
+//    keeps the memory alive until it is itself collected;
+//  - the ArrayBuffer object handed out (a finalizer on the object): once detached it no longer
+//    holds the backing store, but a native API that took a view's raw pointer (e.g.
+//    crypto.randomFill on a libuv thread) keeps the view, and so this object, alive until it
+//    is done, and must not write into freed memory;
+//  - an in-flight stepAsync (its worker holds the backend).
+// dispose() detaches the ArrayBuffer it handed out (every view becomes length 0: nothing in
+// JavaScript can reach the memory through it) and drops the backend's reference. When that
+// ArrayBuffer was still attached and is the block's only backing store, nothing in JavaScript
+// can reach the block any more: its pages go back to the OS at once (HostBlock::discard, the
+// address range stays valid until the last raw-pointer holder is gone). A block never handed
+// out is freed at once. A transferred block stays, whole, until the buffer it went to is
+// collected.
 #include <napi.h>
 
+#if defined(__linux__)
+#include <sys/sysinfo.h>
+#endif
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <vector>
 #include <memory>
 #include <set>
 #include <string>
@@ -22,6 +45,97 @@
 
 namespace fo::addon {
 namespace {
+
+// The finalizer hint of an external ArrayBuffer's backing store: one holder of the block.
+struct BackingStoreHold {
+  explicit BackingStoreHold(std::shared_ptr<cpu::HostBlock> b) : block(std::move(b)) {
+    ++block->js_stores;
+  }
+  ~BackingStoreHold() { --block->js_stores; }
+  std::shared_ptr<cpu::HostBlock> block;
+};
+
+// Held by the ArrayBuffer object handed out, until it is collected. `accounted`: bytes left in
+// V8's external-memory count for it at dispose (a block still resident), given back here.
+struct BufferObjectHold {
+  std::shared_ptr<cpu::HostBlock> block;
+  int64_t accounted = 0;
+};
+
+// V8 external-memory adjustment that never throws (finalizers, a dying environment).
+void adjust_external(napi_env env, int64_t delta) {
+  if (delta == 0) return;
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, delta, &ignored);
+}
+
+std::string format_bytes(double b) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+// Bytes this process could hold in host memory: RAM + swap, or less under a cgroup limit.
+double host_memory_bytes() {
+  double total = 0;
+#if defined(__linux__)
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) {
+    total = (static_cast<double>(si.totalram) + static_cast<double>(si.totalswap)) * si.mem_unit;
+  }
+#else
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) total = static_cast<double>(pages) * static_cast<double>(page);
+#endif
+  for (const char* f : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream in(f);
+    double limit = 0;
+    if (in >> limit && limit > 0 && (total == 0 || limit < total)) total = limit;
+  }
+  return total;
+}
+
+// Device memory of cuda:N from the probe ("NVIDIA H200 (sm_90, 139 GiB)"), or 0 when unknown.
+double cuda_memory_bytes(const std::string& device) {
+  const auto& devs = cuda::probe().devices;
+  size_t ordinal = 0;
+  try {
+    ordinal = static_cast<size_t>(std::stoul(device.substr(5)));
+  } catch (...) {
+    return 0;
+  }
+  if (ordinal >= devs.size()) return 0;
+  const std::string& d = devs[ordinal];
+  size_t at = d.rfind(" GiB");
+  if (at == std::string::npos) return 0;
+  size_t from = d.find_last_not_of("0123456789.", at - 1);
+  double gib = std::atof(d.substr(from + 1, at - from - 1).c_str());
+  return (gib + 1) * 1024.0 * 1024.0 * 1024.0;  // the probe rounds to whole GiB
+}
+
+void check_arena_fits(Napi::Env env, int slots, const std::vector<int64_t>& lens,
+                      const std::string& device) {
+  double elements = 0;
+  for (int64_t n : lens) elements += static_cast<double>(n) + Layout::kAlignElems;
+  const double need = elements * 4.0 * slots;
+  const bool cpu = device == "cpu";
+  const double have = cpu ? host_memory_bytes() : cuda_memory_bytes(device);
+  if (have > 0 && need > have) {
+    Napi::Error err = Napi::RangeError::New(
+        env, "fused-optim: an arena of " + format_bytes(need) + " (" + std::to_string(slots) +
+                 " slots of " + format_bytes(elements * 4.0) + ") is more than " +
+                 (cpu ? "host memory can hold (" + format_bytes(have) + " of memory and swap)"
+                      : device + " can hold (" + format_bytes(have) + " of device memory)"));
+    err.Set("code", Napi::String::New(env, "ERR_FUSED_OPTIM_OOM"));
+    throw err;
+  }
+}
 
 class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable {
  public:
@@ -96,6 +210,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     if (info.Length() > 8 && !info[8].IsUndefined()) {
       stream.priority = static_cast<int>(require_int(info, 8, "streamPriority", -1000, 1000));
     }
+    // Refuse an arena the device cannot hold before building anything for it (the chunk table
+    // of 2^40 elements alone is 1.5 GB).
+    check_arena_fits(env, 2 + spec.rule->slots, lens, device);
     try {
       spec.layout = Layout::packed(lens);
       if (device == "cpu") {
@@ -159,11 +276,19 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       return buffers_[slot].Value();
     }
     auto block = cpu->block(slot);
-    auto* hint = new std::shared_ptr<cpu::HostBlock>(block);
+    // (node-addon-api deletes the hint itself when creating the buffer fails.)
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
         env, block->data, static_cast<size_t>(cpu->layout().total * 4),
-        [](Napi::Env, void*, std::shared_ptr<cpu::HostBlock>* h) { delete h; }, hint);
+        [](Napi::Env, void*, BackingStoreHold* h) { delete h; }, new BackingStoreHold(block));
+    auto* hold = new BufferObjectHold{block, 0};
+    ab.AddFinalizer(
+        [](Napi::Env env, BufferObjectHold* h) {
+          adjust_external(env, -h->accounted);
+          delete h;
+        },
+        hold);
     buffers_[slot] = Napi::Weak(ab);
+    holds_[slot] = hold;
     return ab;
   }
 
@@ -219,55 +344,86 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return Napi::Boolean::New(env, ok);
   }
 
+  // The step of stepAsync on a libuv thread. Completion never throws out of the addon: the
+  // environment may be going away (a worker terminated or exiting, the process exiting), and
+  // node-addon-api's default completion rethrows a failed napi call as a C++ exception that
+  // nothing can catch there (std::terminate, the whole process aborts). See OnWorkComplete.
   class StepWorker : public Napi::AsyncWorker {
    public:
     StepWorker(OptimizerWrap* self, std::vector<double> hp, Napi::Float64Array out,
                Napi::Promise::Deferred deferred)
         : Napi::AsyncWorker(self->Env(), "fused-optim:step"),
-          self_(self), hp_(std::move(hp)), deferred_(deferred) {
+          self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred) {
       self_ref_ = Napi::Persistent(self->Value());
       out_ref_ = Napi::Persistent(out);
     }
     void Execute() override {
       try {
-        self_->backend_->step(StepSettings::unpack(hp_.data()), result_);
+        backend_->step(StepSettings::unpack(hp_.data()), result_);
       } catch (const DeviceError& e) {
         code_ = e.code();
-        SetError(e.what());
+        error_ = e.what();
+        failed_ = true;
       } catch (const std::exception& e) {
-        SetError(e.what());
+        error_ = e.what();
+        failed_ = true;
+      } catch (...) {
+        error_ = "fused-optim: unknown error in the step";
+        failed_ = true;
       }
     }
-    void OnOK() override {
-      Napi::Float64Array out = out_ref_.Value();
-      if (out.ElementLength() >= kOutCount) std::copy(result_, result_ + kOutCount, out.Data());
-      finish();
-      deferred_.Resolve(Env().Undefined());
+
+    // Replaces node-addon-api's completion, which runs OnOK/OnError and, when a napi call in
+    // them fails, throws a Napi::Error and then tries to throw it into JavaScript. While the
+    // environment is being torn down every napi call that would run JavaScript fails
+    // (napi_pending_exception for Node-API 8), so that second throw escapes the C callback and
+    // aborts the process. NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS would drop such errors, but
+    // for every Napi::Error in the addon; here only this completion is concerned: the native
+    // state is settled first without any JavaScript (busy flag, a deferred dispose), then the
+    // promise is settled; if that fails, the environment is going away and no one can observe
+    // the promise: the error is handed to napi_throw once, and dropped if that fails too.
+    void OnWorkComplete(Napi::Env env, napi_status status) override {
+      self_->busy_ = false;
+      const bool dispose = self_->dispose_pending_;
+      backend_.reset();  // the arena now lives as long as the optimizer (or dispose frees it)
+      try {
+        Napi::HandleScope scope(env);
+        if (dispose) self_->dispose_now(env);
+        if (status != napi_cancelled) settle(env);
+      } catch (const Napi::Error& e) {
+        napi_throw(env, e.Value());
+      } catch (...) {
+      }
+      Destroy();
     }
-    void OnError(const Napi::Error& e) override {
-      finish();
-      Napi::Error err = e;
+
+   private:
+    void settle(Napi::Env env) {
+      if (!failed_) {
+        Napi::Float64Array out = out_ref_.Value();
+        if (out.ElementLength() >= kOutCount) std::copy(result_, result_ + kOutCount, out.Data());
+        deferred_.Resolve(env.Undefined());
+        return;
+      }
+      Napi::Error err = Napi::Error::New(env, error_);
       if (!code_.empty()) {
-        auto* data = Env().GetInstanceData<AddonData>();
+        auto* data = env.GetInstanceData<AddonData>();
         if (data && !data->cuda_error.IsEmpty()) {
-          err = Napi::Error(Env(), data->cuda_error.New({Napi::String::New(Env(), e.Message()),
-                                                          Napi::String::New(Env(), code_)}));
+          err = Napi::Error(env, data->cuda_error.New({Napi::String::New(env, error_),
+                                                      Napi::String::New(env, code_)}));
         }
       }
       deferred_.Reject(err.Value());
     }
-
-   private:
-    void finish() {
-      self_->busy_ = false;
-      if (self_->dispose_pending_) self_->dispose_now(Env());
-    }
     OptimizerWrap* self_;
+    std::shared_ptr<OptimizerBackend> backend_;
     std::vector<double> hp_;
     Napi::Promise::Deferred deferred_;
     Napi::ObjectReference self_ref_;
     Napi::Reference<Napi::Float64Array> out_ref_;
     double result_[kOutCount] = {};
+    bool failed_ = false;
+    std::string error_;
     std::string code_;
   };
 
@@ -426,27 +582,39 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return env.Undefined();
   }
 
-  void dispose_now(Napi::Env env) {
+  // Calls nothing that runs JavaScript (it also runs from an async completion while the
+  // environment is being torn down).
+  void dispose_now(napi_env env) {
     dispose_pending_ = false;
-    for (auto& ref : buffers_) {
-      if (!ref.IsEmpty()) {
-        Napi::Value v = ref.Value();
-        if (!v.IsEmpty() && v.IsArrayBuffer()) {
-          Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-          if (!ab.IsDetached()) ab.Detach();
+    int64_t still_accounted = 0;
+    cpu::CpuOptimizer* cpu = cpu_backend();
+    for (int s = 0; s < kSlotCount; ++s) {
+      bool detached_here = false;
+      BufferObjectHold* hold = nullptr;
+      if (!buffers_[s].IsEmpty()) {
+        napi_value v = nullptr;
+        bool is_ab = false;
+        if (napi_get_reference_value(env, buffers_[s], &v) == napi_ok && v != nullptr &&
+            napi_is_arraybuffer(env, v, &is_ab) == napi_ok && is_ab) {
+          hold = holds_[s];  // the object is alive, so its finalizer has not run
+          bool detached = true;
+          napi_is_detached_arraybuffer(env, v, &detached);
+          if (!detached) detached_here = napi_detach_arraybuffer(env, v) == napi_ok;
         }
-        ref.Reset();
+        buffers_[s].Reset();
       }
+      holds_[s] = nullptr;
+      if (!cpu || s >= cpu->slots() || !hold) continue;
+      cpu::HostBlock& blk = *cpu->block(s);
+      // Detached here and no other backing store over it (none was transferred away): nothing
+      // in JavaScript reaches the block; give its pages back now.
+      int64_t resident = detached_here && blk.js_stores == 1 ? blk.discard() : blk.bytes;
+      hold->accounted = resident;
+      still_accounted += resident;
     }
     if (backend_) {
-      // Free the host memory now, not when the detached ArrayBuffers are collected.
-      if (auto* cpu = cpu_backend()) {
-        for (int s = 0; s < cpu->slots(); ++s) {
-          if (auto blk = cpu->block(s)) blk->release();
-        }
-      }
       backend_.reset();
-      Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+      adjust_external(env, still_accounted - external_bytes_);
       external_bytes_ = 0;
     }
   }
@@ -478,8 +646,11 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return Napi::Boolean::New(info.Env(), backend_ && backend_->outcome_is_lazy());
   }
 
-  std::unique_ptr<OptimizerBackend> backend_;
+  // Shared with an in-flight stepAsync, which keeps it (and so the arena) alive.
+  std::shared_ptr<OptimizerBackend> backend_;
   Napi::Reference<Napi::ArrayBuffer> buffers_[kSlotCount];
+  // The BufferObjectHold of buffers_[s]; valid while buffers_[s] still reaches its object.
+  BufferObjectHold* holds_[kSlotCount] = {};
   int64_t external_bytes_ = 0;
   bool busy_ = false;
   bool dispose_pending_ = false;

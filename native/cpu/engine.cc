@@ -218,20 +218,21 @@ std::shared_ptr<HostBlock> HostBlock::allocate(int64_t elements) {
   return b;
 }
 
-void HostBlock::release() {
-  if (data) {
-    if (mapped) {
-      munmap(data, static_cast<size_t>(bytes));
-    } else {
-      std::free(data);
-    }
-  }
-  data = nullptr;
-  bytes = 0;
-  mapped = false;
+int64_t HostBlock::discard() {
+  if (!data || !mapped) return bytes;
+  // MADV_DONTNEED on private anonymous pages: freed now, zero-filled on the next touch.
+  if (madvise(data, static_cast<size_t>(bytes), MADV_DONTNEED) != 0) return bytes;
+  return 0;
 }
 
-HostBlock::~HostBlock() { release(); }
+HostBlock::~HostBlock() {
+  if (!data) return;
+  if (mapped) {
+    munmap(data, static_cast<size_t>(bytes));
+  } else {
+    std::free(data);
+  }
+}
 
 CpuOptimizer::CpuOptimizer(ArenaSpec spec, int threads)
     : OptimizerBackend(std::move(spec)), threads_(threads) {

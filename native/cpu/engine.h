@@ -29,23 +29,34 @@ Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo&
                  const StepSettings& s, const int32_t* tensor_group, int64_t& applied,
                  int threads, double* tensor_sq, double* tensor_abs);
 
-// Host memory shared between the arena and the JavaScript ArrayBuffers that view it. Who holds
-// it and when it is freed (dispose, garbage collection, environment teardown) is the addon's
-// business: see the memory protocol at the top of native/addon/optimizer_wrap.cc.
+// Host memory of one arena slot, shared (std::shared_ptr) by everything that can still reach
+// it: the CpuOptimizer, each JavaScript backing store made over it (and through it any
+// ArrayBuffer that a transfer() moved it to), the ArrayBuffer objects the addon handed out
+// (a native API such as crypto.randomFill may keep writing through a view's raw pointer after
+// that ArrayBuffer was detached), and an in-flight stepAsync. The memory is unmapped/freed only
+// when the last of them lets go (native/addon/optimizer_wrap.cc has the protocol).
 //
 // note: blocks of kMapBytes or more are mapped pages (mmap), not malloc memory. glibc raises its
 // mmap threshold to the size of the first large block freed, after which blocks of that size
 // come from the malloc heap and free() no longer gives them back to the OS: creating and
 // disposing optimizers then grew RSS by ~40 MB per 64 MB arena (scripts/soak.mjs). Mapped
-// pages go back to the OS at release() and come zeroed, so they need no memset either.
+// pages go back to the OS when freed and come zeroed, so they need no memset either.
 struct HostBlock {
   static constexpr int64_t kMapBytes = int64_t{1} << 20;
   float* data = nullptr;
   int64_t bytes = 0;
   bool mapped = false;
+  // JavaScript backing stores currently made over this block (JS thread only).
+  int js_stores = 0;
   static std::shared_ptr<HostBlock> allocate(int64_t elements);
-  // Frees the memory now (idempotent); `data` becomes null.
-  void release();
+  // Gives the pages of a mapped block back to the OS now while keeping the address range
+  // valid (it reads as zeros afterwards): for dispose() when nothing in JavaScript can reach
+  // the block any more but a raw pointer may still be in use. Returns the bytes still
+  // resident (a malloc block keeps its memory until freed).
+  int64_t discard();
+  HostBlock() = default;
+  HostBlock(const HostBlock&) = delete;
+  HostBlock& operator=(const HostBlock&) = delete;
   ~HostBlock();
 };
 

@@ -342,10 +342,10 @@ export function* encodeCheckpoint(s: OptimizerStateDict): Generator<Uint8Array> 
  * @param source - named in error messages (the file path).
  * @throws CheckpointError with a `code` saying what is wrong.
  */
-export function decodeCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): OptimizerStateDict {
+export function decodeCheckpoint(bytes: Uint8Array, source?: string): OptimizerStateDict {
   requireLittleEndian();
   const fail = (code: CheckpointErrorCode, why: string): never => {
-    throw new CheckpointError(`Cannot load the checkpoint ${source}: ${why}`, code);
+    throw new CheckpointError(`Cannot load the checkpoint${source === undefined ? '' : ` ${source}`}: ${why}`, code);
   };
   if (bytes.byteLength < HEADER_BYTES + DIGEST_BYTES) {
     const magicSoFar = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(8, bytes.byteLength)).toString('latin1');

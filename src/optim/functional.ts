@@ -36,7 +36,7 @@ const out = new Float64Array(OUT.count);
 function packOne(spec: RuleSpec, o: Record<string, unknown>): { threads: number; values: Record<string, HyperValue> } {
   rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, 'step', 'threads'], 'options');
   const r = resolveHyper(spec, o, 'options', spec.defaults);
-  const lr = o.lr === undefined ? spec.defaultLr : v.nonNegative('options.lr', o.lr);
+  const lr = o.lr === undefined ? spec.defaultLr : v.float32Finite('options.lr', v.nonNegative('options.lr', o.lr));
   const { step, threads } = stepIndex(o);
   packHeader(hp, resolveGradient(o, 'options'), 1, step);
   packGroup(spec, r, lr, hp, HP.header);

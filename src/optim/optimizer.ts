@@ -48,7 +48,9 @@ export interface OptimizerCommonOptions {
   /** Default `'cpu'`. */
   device?: DeviceSpec;
   /**
-   * Records of the native trace ring (read back in batches of half this). Default 4096.
+   * Records of the native trace ring (read back in batches of half this). Default: scaled with
+   * the parameter count, 64 records for the smallest optimizers up to 4096 from 256K
+   * parameters (a record costs 32 bytes natively and as much again in the read-back buffers).
    * 0 disables the trace.
    */
   traceCapacity?: number;
@@ -209,7 +211,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     // from the native layout.
     Object.freeze(this.#lengths);
     const threads = o.threads === undefined ? 0 : v.integer('options.threads', o.threads, 1, 256);
-    this.#traceCapacity = o.traceCapacity === undefined ? 4096 : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
+    this.#traceCapacity =
+      o.traceCapacity === undefined ? defaultTraceCapacity(this.#lengths) : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
     const device = resolveDevice('options.device', o.device);
     const [stream, priority] = resolveStream('options.stream', o.stream);
     const addon = loadNative();
@@ -225,7 +228,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       lr: new Float64Array(batch),
       skipped: new Float64Array(batch),
     };
-    this.#trace = new NormTrace({ kind });
+    this.#trace = new NormTrace({ kind, capacity: Math.min(1024, Math.max(64, this.#traceCapacity)) });
     inits.forEach((p, i) => {
       if (p instanceof Float32Array && p.length > 0) this.#native.writeSlot(SLOT.params, i, p);
     });
@@ -300,7 +303,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
 
   /**
    * Zero-copy views of the parameters in the arena (CPU only). They become empty (length 0)
-   * when the optimizer is disposed: copy what you want to keep with `readParams`.
+   * when the optimizer is disposed: copy what you want to keep with `readParams`. (A buffer
+   * moved out with `ArrayBuffer.prototype.transfer()` keeps the memory it took, until it is
+   * collected.)
    */
   get params(): readonly Float32Array[] {
     this.live();
@@ -467,7 +472,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw v.rangeError(`the value of the lr schedule${of} at iteration ${iteration}`, 'a finite number >= 0', value);
     }
-    return value;
+    return v.float32Finite(`the value of the lr schedule at iteration ${iteration}`, value);
   }
 
   /** Packs this step's hyperparameters into `hp`; returns every group's lr (the first is the step's). */
@@ -506,6 +511,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
 
   /** Internal (subclasses): the spec of this optimizer's rule and a group's host state. */
   protected hostState(group: number): Readonly<Record<string, number>> | null {
+    this.#alive();
     return this.#groups[group].host;
   }
 
@@ -540,10 +546,20 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     return info;
   }
 
+  /** Refuses a step whose iteration count a checkpoint could not record exactly. */
+  #checkCounter(iteration: number): void {
+    if (iteration >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `fused-optim: this ${this.#name} optimizer has taken ${iteration} steps, the most its counters (and a checkpoint) can hold exactly (Number.MAX_SAFE_INTEGER); no step was taken`,
+      );
+    }
+  }
+
   /** One fused step over every tensor. Returns the step's norms, clip coefficient and skip flag. */
   step(): StepInfo {
     const native = this.live();
     const iteration = this.#iteration;
+    this.#checkCounter(iteration);
     const lrs = this.#pack(this.#hp, iteration);
     native.step(this.#hp, this.#out);
     const info = this.#finish(this.#out, lrs[0], iteration);
@@ -558,6 +574,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   async stepAsync(): Promise<StepInfo> {
     const native = this.live();
     const iteration = this.#iteration;
+    this.#checkCounter(iteration);
     const hp = new Float64Array(this.#hp.length);
     const lrs = this.#pack(hp, iteration);
     this.#busy = true;
@@ -851,9 +868,18 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   }
 }
 
+/**
+ * The default trace ring: 64 records per 4K parameters, a power of two in [64, 4096]. A small
+ * optimizer steps fast and a drain every 32 steps costs it little; a large one keeps 4096.
+ */
+function defaultTraceCapacity(lengths: readonly number[]): number {
+  const n = lengths.reduce((a, b) => a + b, 0);
+  return Math.min(4096, Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(1, n / 64)))));
+}
+
 function resolveLearningRate(name: string, lr: unknown): LearningRate {
   if (typeof lr === 'function') return lr as Schedule;
-  if (typeof lr === 'number') return v.nonNegative(name, lr);
+  if (typeof lr === 'number') return v.float32Finite(name, v.nonNegative(name, lr));
   throw v.typeError(name, 'a finite number >= 0 or a schedule function', lr);
 }
 
@@ -883,6 +909,9 @@ function parseParams(
   const seen = new Map<Float32Array, string>();
   const tensor = (name: string, p: unknown): void => {
     if (p instanceof Float32Array) {
+      if (p.length === 0 && v.isDetachedBuffer(p.buffer)) {
+        throw new RangeError(`Expected an attached Float32Array for ${name} but received a Float32Array whose buffer is detached (transferred)`);
+      }
       const first = seen.get(p);
       if (first !== undefined) throw new RangeError(`Expected every tensor once but ${name} is the same Float32Array as ${first}`);
       seen.set(p, name);

@@ -84,7 +84,15 @@ export function rejectUnknown(opts: object, allowed: readonly string[], prefix: 
 
 /** A learning rate given as a number. */
 export function learningRate(name: string, value: unknown): number {
-  return v.nonNegative(name, value);
+  return v.float32Finite(name, v.nonNegative(name, value));
+}
+
+/** Every numeric hyperparameter of `r` must be one the float32 kernels can hold. */
+function float32Fields<R extends object>(r: R, prefix: string): R {
+  for (const [key, value] of Object.entries(r)) {
+    if (typeof value === 'number') v.float32Finite(`${prefix}.${key}`, value);
+  }
+  return r;
 }
 
 /** Resolves the gradient options present in `o`; absent ones come from `base`. */
@@ -93,11 +101,14 @@ export function resolveGradient(o: Readonly<Record<string, unknown>>, prefix: st
   const m = o.maxGradNorm;
   if (m === null || m === Infinity) maxGradNorm = null;
   else if (m !== undefined) maxGradNorm = v.positive(`${prefix}.maxGradNorm`, m);
-  return {
-    maxGradNorm,
-    gradScale: v.opt(o, 'gradScale', base.gradScale, v.positive, prefix),
-    skipNonFinite: v.opt(o, 'skipNonFinite', base.skipNonFinite, v.boolean, prefix),
-  };
+  return float32Fields(
+    {
+      maxGradNorm,
+      gradScale: v.opt(o, 'gradScale', base.gradScale, v.positive, prefix),
+      skipNonFinite: v.opt(o, 'skipNonFinite', base.skipNonFinite, v.boolean, prefix),
+    },
+    prefix,
+  );
 }
 
 /** Writes the step header (everything but the groups) into `hp`. */

@@ -151,7 +151,18 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
     sum = s;
   }
   if (!(max > 0) || !Number.isFinite(max)) {
-    throw new RangeError(`Expected norms with a usable dynamic range for norms but received weights that ${max > 0 ? 'overflow' : 'all underflow to 0'}`);
+    let lo = Infinity;
+    let hi = 0;
+    for (let t = 0; t < T; t++) {
+      lo = Math.min(lo, smoothed[t]);
+      hi = Math.max(hi, smoothed[t]);
+    }
+    const why = Number.isFinite(max)
+      ? `every product w_t·Σ_{p>t} w_p underflows to 0 (the weights (ĝ_min/ĝ_t)${method === 'sgd' ? '²' : ''} of the larger norms are below the smallest double)`
+      : 'the weights are not finite';
+    throw new RangeError(
+      `Expected norms with a usable dynamic range for norms but received smoothed norms from ${lo} to ${hi}: ${why}`,
+    );
   }
   for (let t = 0; t < T; t++) eta[t] = (eta[t] / max) * peak;
   return eta;

@@ -78,7 +78,13 @@ export function resolveHyper<R extends Record<string, HyperValue>>(
   const out: Record<string, HyperValue> = {};
   for (const key of Object.keys(spec.defaults)) {
     const value = o[key];
-    out[key] = value === undefined ? base[key] : spec.checks[key as keyof R & string](`${prefix}.${key}`, value);
+    if (value === undefined) {
+      out[key] = base[key];
+      continue;
+    }
+    const checked = spec.checks[key as keyof R & string](`${prefix}.${key}`, value);
+    // The kernels compute in float32: a finite double beyond its range would become ±Infinity.
+    out[key] = typeof checked === 'number' ? v.float32Finite(`${prefix}.${key}`, checked) : checked;
   }
   const r = out as R;
   spec.crossCheck?.(r, prefix);

@@ -1,6 +1,8 @@
 export { adamStep, sgdStep, type AdamStepOptions, type SgdStepOptions, type StepIndexOptions } from './functional.js';
 export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResult } from './options.js';
 export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
+export { Adagrad, RMSprop, Adamax, Adadelta } from './classes/index.js';
+export type { AdagradHyperparameters, AdagradOptions, AdagradResolved, RmspropHyperparameters, RmspropOptions, RmspropResolved, AdamaxHyperparameters, AdamaxOptions, AdamaxResolved, AdadeltaHyperparameters, AdadeltaOptions, AdadeltaResolved } from './classes/index.js';
 export {
   FusedOptimizer,
   type GroupInfo,

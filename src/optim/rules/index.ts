@@ -2,11 +2,19 @@
  * The registry of update rules, read by the optimizer classes, checkpoints, the trace, the
  * tfjs adapter, the CLI and the demo. Adding a rule: docs/design.md, "Adding a rule".
  */
+import { ADADELTA } from './adadelta.js';
+import { ADAGRAD } from './adagrad.js';
 import { ADAM, ADAMW } from './adam.js';
+import { ADAMAX } from './adamax.js';
+import { RMSPROP } from './rmsprop.js';
 import { SGD_RULE } from './sgd.js';
 import type { RuleSpec } from './spec.js';
 
+export { ADADELTA, type AdadeltaHyper } from './adadelta.js';
+export { ADAGRAD, type AdagradHyper } from './adagrad.js';
 export { ADAM, ADAMW, type AdamHyper } from './adam.js';
+export { ADAMAX, type AdamaxHyper } from './adamax.js';
+export { RMSPROP, type RmspropHyper } from './rmsprop.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
 export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
@@ -15,6 +23,10 @@ export const RULES = Object.freeze({
   sgd: SGD_RULE,
   adam: ADAM,
   adamw: ADAMW,
+  adagrad: ADAGRAD,
+  rmsprop: RMSPROP,
+  adamax: ADAMAX,
+  adadelta: ADADELTA,
 } as const satisfies Record<string, RuleSpec>);
 
 /** The optimizer a trace or checkpoint comes from: a key of the rule registry. */

@@ -206,3 +206,40 @@ describe('the rule names of FusedTfOptimizer', () => {
     });
   }
 });
+
+describe('getWeights/setWeights with the new rules: a restored optimizer continues exactly like the original', () => {
+  const configs = [
+    { optimizer: 'adagrad', lr: 0.1, initialAccumulatorValue: 0.1, lrDecay: 0.05 },
+    { optimizer: 'rmsprop', lr: 0.01, momentum: 0.9, centered: true },
+    { optimizer: 'adamax', lr: 0.05 },
+    { optimizer: 'adadelta', lr: 1 },
+  ] as const;
+  for (const config of configs) {
+    it(config.optimizer, async () => {
+      const mk = (name: string) => tf.variable(tf.tensor2d([[0.5, -1], [2, 0.25]]), true, name);
+      const target = tf.tensor2d([[1, 2], [3, 4]]);
+      const lossOf = (w: tf.Variable) => (): tf.Scalar => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar;
+      const wA = mk(`${config.optimizer}/a`);
+      const optA = new FusedTfOptimizer({ ...config });
+      for (let i = 0; i < 4; i++) optA.minimize(lossOf(wA));
+      const weights = await optA.getWeights();
+      expect(weights.map((w) => w.name).slice(0, 2)).toEqual(['iter', 'applied']);
+      expect(weights[2].name.startsWith(`${config.optimizer}/a/`)).toBe(true); // its first state array
+      const wB = mk(`${config.optimizer}/b`);
+      wB.assign(wA);
+      const optB = new FusedTfOptimizer({ ...config });
+      await optB.setWeights(weights.map((w) => ({ name: w.name.replace(`${config.optimizer}/a`, `${config.optimizer}/b`), tensor: w.tensor })));
+      tf.dispose(weights.map((w) => w.tensor));
+      for (let i = 0; i < 3; i++) {
+        optA.minimize(lossOf(wA));
+        optB.minimize(lossOf(wB));
+      }
+      expect(Array.from(wB.dataSync())).toEqual(Array.from(wA.dataSync()));
+      expect(Array.from(wA.dataSync())).not.toEqual([0.5, -1, 2, 0.25]);
+      expect(optB.fused!.appliedSteps).toBe(7);
+      optA.dispose();
+      optB.dispose();
+      tf.dispose([wA, wB, target]);
+    });
+  }
+});

@@ -113,7 +113,7 @@ describe('NormTrace recording', () => {
 
   it('constructor and fromArrays', () => {
     expect(() => new NormTrace(undefined as never)).toThrow(TypeError);
-    expect(() => new NormTrace({ kind: 'nope' as never })).toThrow(/Expected one of 'sgd', 'adam', 'adamw'(, '[a-z-]+')* for options\.kind but received 'nope'/);
+    expect(() => new NormTrace({ kind: 'no-such-rule' as never })).toThrow(/Expected one of 'sgd', 'adam', 'adamw', .* for options\.kind but received 'no-such-rule'/);
     expect(() => new NormTrace({ kind: 'sgd', capacity: -1 })).toThrow(RangeError);
     expect(() => new NormTrace({ kind: 'sgd', l2: [1] })).toThrow(/options.l1/);
     const t = NormTrace.fromArrays({ kind: 'sgd', l2: [3, 2, 1], l1: [30, 20, 10] });
@@ -157,7 +157,7 @@ describe('NormTrace JSON and files', () => {
     expect(() => NormTrace.fromJSON({ ...good, lr: [1] })).toThrow(/json.lr/);
     expect(() => NormTrace.fromJSON({ ...good, l1: [1, 'x'] })).toThrow(/json.l1\[1\]/);
     expect(() => NormTrace.fromJSON({ ...good, skipped: [0, 3] })).toThrow(/skipped\[1\]/);
-    expect(() => NormTrace.fromJSON({ ...good, kind: 'rmsprop' })).toThrow(/json.kind/);
+    expect(() => NormTrace.fromJSON({ ...good, kind: 'no-such-rule' })).toThrow(/json.kind/);
     expect(() => NormTrace.fromJSON('{not json')).toThrow(SyntaxError);
     expect(() => NormTrace.fromJSON([])).toThrow(TypeError);
   });

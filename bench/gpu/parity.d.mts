@@ -5,7 +5,7 @@ export declare const STATE_RTOL: number;
 
 export interface ParityCase {
   name: string;
-  optimizer: 'Adam' | 'AdamW' | 'SGD';
+  optimizer: 'Adam' | 'AdamW' | 'SGD' | 'Adagrad' | 'RMSprop' | 'Adamax' | 'Adadelta';
   tensors: 'odd' | 'mixed' | 'many';
   options: Record<string, unknown>;
   steps: number;

@@ -101,6 +101,24 @@ export const CASES = [
   },
   { name: 'AdamW stepAsync', optimizer: 'AdamW', tensors: 'mixed', options: {}, steps: 3, bitwise: true, async: true },
   { name: 'Adam state moved CPU → CUDA at step 2', optimizer: 'Adam', tensors: 'mixed', options: { weightDecay: 0.01 }, steps: 4, bitwise: true, transferAt: 2 },
+  { name: 'Adagrad lrDecay + initial accumulator, odd length', optimizer: 'Adagrad', tensors: 'odd', options: { lrDecay: 0.01, initialAccumulatorValue: 0.1 }, steps: 4, bitwise: true },
+  {
+    name: 'Adagrad weight decay, skipNonFinite (first step skipped: lr decay re-derived on the device), lazy',
+    optimizer: 'Adagrad', tensors: 'mixed', options: { weightDecay: 1e-3, lrDecay: 0.1, skipNonFinite: true }, steps: 4, bitwise: true, lazy: true,
+    nonFinite: [[0, NaN]],
+  },
+  { name: 'RMSprop plain, 2000 tensors', optimizer: 'RMSprop', tensors: 'many', options: {}, steps: 4, bitwise: true },
+  { name: 'RMSprop momentum + centered + weight decay, mixed', optimizer: 'RMSprop', tensors: 'mixed', options: { momentum: 0.9, centered: true, weightDecay: 1e-3 }, steps: 4, bitwise: true },
+  { name: 'RMSprop centered without momentum (slots 0 and 2), odd length', optimizer: 'RMSprop', tensors: 'odd', options: { centered: true }, steps: 4, bitwise: true },
+  { name: 'RMSprop momentum, clipping', optimizer: 'RMSprop', tensors: 'mixed', options: { momentum: 0.5, maxGradNorm: 3 }, steps: 4, bitwise: false },
+  { name: 'Adamax, odd length', optimizer: 'Adamax', tensors: 'odd', options: {}, steps: 5, bitwise: true },
+  {
+    name: 'Adamax skipNonFinite (+Inf at step 1: bias correction re-derived on the device), lazy',
+    optimizer: 'Adamax', tensors: 'mixed', options: { weightDecay: 1e-2, skipNonFinite: true }, steps: 4, bitwise: true, lazy: true,
+    nonFinite: [[1, Infinity]],
+  },
+  { name: 'Adadelta, 2000 tensors', optimizer: 'Adadelta', tensors: 'many', options: { rho: 0.95 }, steps: 4, bitwise: true },
+  { name: 'Adadelta weight decay + gradScale, stepAsync', optimizer: 'Adadelta', tensors: 'mixed', options: { weightDecay: 1e-2, gradScale: 0.25 }, steps: 3, bitwise: true, async: true },
 ];
 
 function bitsEqual(a, b) {
@@ -142,7 +160,7 @@ export function compareArrays(a, b) {
 const INFO_KEYS = ['gradNormL2', 'gradNormL1', 'clipCoef'];
 
 /**
- * Runs one case. `lib` = { Adam, AdamW, SGD }. Returns a summary with the largest errors seen
+ * Runs one case. `lib` = the package's exports (at least the class each case names). Returns a summary with the largest errors seen
  * and `failures` (strings); `ok` when there are none.
  */
 export async function runCase(lib, c, { seed = 1, device = 'cuda' } = {}) {

@@ -17,8 +17,9 @@ function pick(flat, sample) {
 // --- fused-optim, CPU -----------------------------------------------------------------------
 
 /**
- * One tensor: the functional adamStep/sgdStep on caller-owned Float32Arrays (no copies).
- * Many tensors: the Adam/AdamW/SGD class over its flat arena (one native pass per step for
+ * One tensor: the functional adamStep/sgdStep on caller-owned Float32Arrays (no copies); the
+ * rules without a functional step (Adagrad, RMSprop, Adamax, Adadelta) use their class with one
+ * tensor. Many tensors: the rule's class over its flat arena (one native pass per step for
  * every tensor), gradients written once into its zero-copy grads views. Trace on (default).
  */
 function fusedCpu(id, label, threadsOf) {
@@ -76,6 +77,7 @@ function fusedCpu(id, label, threadsOf) {
 export function makeOptimizer(scenario, c, extra = {}) {
   const h = scenario.hp;
   const params = c.lengths.map((n, i) => c.data.p0.subarray(c.offsets[i], c.offsets[i] + n));
+  if (scenario.rule !== 'sgd' && scenario.rule !== 'adam') return createOptimizer(scenario.rule, params, { ...h, ...extra });
   if (scenario.rule === 'sgd') {
     return new SGD(params, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.weightDecay, ...extra });
   }
@@ -144,9 +146,9 @@ function tfjsContender(backend) {
   return {
     id,
     label: backend === 'cpu' ? 'tfjs cpu backend' : 'tfjs wasm backend',
-    api: 'tf.variable + tf.train.adam / hand-written AdamW / tf.train.momentum',
+    api: 'tf.variable + tf.train.adam / hand-written AdamW / tf.train.momentum / tf.train.adagrad, rmsprop, adamax, adadelta',
     async unavailable(_env, c) {
-      if (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd') return `TensorFlow.js has no ${c.scenario.label}`;
+      if (c && !c.scenario.tfjs) return `TensorFlow.js has no ${c.scenario.label}`;
       const t = await loadTfjs();
       if (t.error) return t.error;
       if (backend === 'wasm' && t.wasmError) return t.wasmError;
@@ -171,7 +173,14 @@ function tfjsContender(backend) {
       const gradMap = Object.fromEntries(names.map((name, i) => [name, grads[i]]));
       let step;
       let disposeOpt;
-      if (scenario.rule === 'sgd') {
+      let reference;
+      const tfRule = TFJS_RULES[scenario.rule];
+      if (tfRule) {
+        const opt = tfRule(tf, h);
+        step = () => opt.applyGradients(gradMap);
+        disposeOpt = () => opt.dispose();
+        if (scenario.rule === 'adadelta') reference = { ...scenario, rule: 'adadelta-tfjs' };
+      } else if (scenario.rule === 'sgd') {
         if (h.dampening !== 0 || h.nesterov || h.weightDecay !== 0) throw new Error('tfjs momentum: only dampening 0, no Nesterov, no weight decay');
         const opt = tf.train.momentum(h.lr, h.momentum, false);
         step = () => opt.applyGradients(gradMap);
@@ -188,6 +197,7 @@ function tfjsContender(backend) {
       }
       const inst = {
         steps: 0,
+        reference,
         enter: () => useBackend(t, backend),
         step: () => {
           step();
@@ -213,6 +223,30 @@ function tfjsContender(backend) {
     },
   };
 }
+
+/**
+ * tf.train.X for the tfjs rules, configured as docs/tfjs-mapping.md says (the scenarios'
+ * hyperparameters are chosen so that the mapping is exact, except Adadelta's).
+ */
+const TFJS_RULES = {
+  adagrad(tf, h) {
+    if (h.eps !== 0 || h.lrDecay !== 0 || h.weightDecay !== 0) throw new Error('tf.train.adagrad: only eps 0 (ε goes into the accumulator), no lr decay, no weight decay');
+    // tfjs adds its ε (1e-7) to the accumulator in the square root: start it ε lower
+    return tf.train.adagrad(h.lr, h.initialAccumulatorValue - tf.backend().epsilon());
+  },
+  rmsprop(tf, h) {
+    if (h.weightDecay !== 0) throw new Error('tf.train.rmsprop has no weight decay');
+    return tf.train.rmsprop(h.lr, h.alpha, h.momentum, h.eps, h.centered);
+  },
+  adamax(tf, h) {
+    if (h.weightDecay !== 0) throw new Error('tf.train.adamax has no weight decay');
+    return tf.train.adamax(h.lr, h.beta1, h.beta2, h.eps, 0);
+  },
+  adadelta(tf, h) {
+    if (h.weightDecay !== 0) throw new Error('tf.train.adadelta has no weight decay');
+    return tf.train.adadelta(h.lr, h.rho, h.eps);
+  },
+};
 
 /** AdamW with tf ops, torch.optim.AdamW semantics (p *= 1 - lr*wd; m, v; bias-corrected step). */
 function tfjsAdamW(tf, vars, h) {
@@ -261,9 +295,17 @@ const jsLoop = {
     const p = data.p0.slice();
     const g = data.g;
     const s1 = new Float32Array(c.size);
-    const s2 = scenario.rule === 'adam' ? new Float32Array(c.size) : null;
+    const s2 = scenario.rule === 'adam' || scenario.rule === 'adamax' || scenario.rule === 'adadelta' ? new Float32Array(c.size) : null;
     const inst = { steps: 0, read: (sample) => pick(p, sample), dispose() {} };
-    if (scenario.rule === 'adam') {
+    const loop = JS_LOOPS[scenario.rule];
+    if (loop) {
+      if (scenario.rule === 'adagrad') s1.fill(h.initialAccumulatorValue);
+      const k = { ...h, t: 0 };
+      inst.step = () => {
+        k.t = ++inst.steps;
+        for (let i = 0; i < lengths.length; i++) loop(p, g, s1, s2, offsets[i], offsets[i] + lengths[i], k);
+      };
+    } else if (scenario.rule === 'adam') {
       const k = { b1: h.beta1, omb1: 1 - h.beta1, b2: h.beta2, omb2: 1 - h.beta2, eps: h.eps, wd: 0, decay: 1, stepSize: 0, inv: 0 };
       if (h.decoupled) k.decay = 1 - h.lr * h.weightDecay;
       else k.wd = h.weightDecay;
@@ -296,6 +338,60 @@ function adamJs(p, g, m, v, lo, hi, k) {
     p[i] = pv * decay - stepSize * (mi / (Math.sqrt(vi) * inv + eps));
   }
 }
+
+/** The tfjs rules as plain loops (torch formulas; plain RMSprop), constants hoisted per step. */
+const JS_LOOPS = {
+  adagrad(p, g, sum, _, lo, hi, k) {
+    const clr = k.lr / (1 + (k.t - 1) * k.lrDecay);
+    const { eps, weightDecay: wd } = k;
+    for (let i = lo; i < hi; i++) {
+      const pv = p[i];
+      const gi = g[i] + wd * pv;
+      const si = sum[i] + gi * gi;
+      sum[i] = si;
+      p[i] = pv - clr * (gi / (Math.sqrt(si) + eps));
+    }
+  },
+  rmsprop(p, g, sq, _, lo, hi, k) {
+    const { lr, alpha, eps, weightDecay: wd } = k;
+    const oma = 1 - alpha;
+    for (let i = lo; i < hi; i++) {
+      const pv = p[i];
+      const gi = g[i] + wd * pv;
+      const si = alpha * sq[i] + oma * gi * gi;
+      sq[i] = si;
+      p[i] = pv - lr * (gi / (Math.sqrt(si) + eps));
+    }
+  },
+  adamax(p, g, m, u, lo, hi, k) {
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd } = k;
+    const omb1 = 1 - b1;
+    const stepSize = k.lr / (1 - b1 ** k.t);
+    for (let i = lo; i < hi; i++) {
+      const pv = p[i];
+      const gi = g[i] + wd * pv;
+      const mi = b1 * m[i] + omb1 * gi;
+      const ui = Math.max(b2 * u[i], Math.abs(gi) + eps);
+      m[i] = mi;
+      u[i] = ui;
+      p[i] = pv - stepSize * (mi / ui);
+    }
+  },
+  adadelta(p, g, sq, acc, lo, hi, k) {
+    const { lr, rho, eps, weightDecay: wd } = k;
+    const omr = 1 - rho;
+    for (let i = lo; i < hi; i++) {
+      const pv = p[i];
+      const gi = g[i] + wd * pv;
+      const si = rho * sq[i] + omr * gi * gi;
+      const ai = acc[i];
+      const delta = (Math.sqrt(ai + eps) / Math.sqrt(si + eps)) * gi;
+      sq[i] = si;
+      acc[i] = rho * ai + omr * delta * delta;
+      p[i] = pv - lr * delta;
+    }
+  },
+};
 
 function sgdJs(p, g, buf, lo, hi, k) {
   const { lr, mu, omd, wd, first } = k;

@@ -464,7 +464,7 @@ export async function plotSvg(results) {
       const sizes = cases.map((c) => c.size);
       row.push(
         withSizeAxis(lineChartSpec({
-          title: `${SCENARIOS[scenario].label}, ${tensors}${scenario === 'sgd-momentum' ? ' (floor x 20/28)' : ''}`,
+          title: `${SCENARIOS[scenario].label}, ${tensors}${SCENARIOS[scenario].bytesPerParam !== 28 ? ` (floor x ${SCENARIOS[scenario].bytesPerParam}/28)` : ''}`,
           xLabel: 'parameters',
           yLabel: 'ns per parameter (median)',
           logX: true,

@@ -4,7 +4,8 @@
  */
 
 /**
- * Hyperparameters are those of the PyTorch defaults (AdamW: weight decay 0.01), lr 1e-3.
+ * Hyperparameters are those of the PyTorch defaults (AdamW: weight decay 0.01), lr 1e-3; the
+ * tfjs rules' (Adagrad, RMSprop, Adamax, Adadelta) are set so that tf.train.X computes the same.
  * `bytesPerParam` is the least memory traffic of a step in fp32 (docs/design.md,
  * "Performance model"): Adam reads p, g, m, v and writes p, m, v = 7 x 4 B = 28 B; SGD with momentum reads
  * p, g, buf and writes p, buf = 5 x 4 B = 20 B.
@@ -34,6 +35,43 @@ export const SCENARIOS = {
     hp: { lr: 1e-3, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
     tfjs: 'tf.train.momentum(lr, 0.9).applyGradients',
   },
+  // The tfjs rules (docs/tfjs-mapping.md): hyperparameters chosen so that tf.train.X computes the
+  // same update where an exact mapping exists. Bytes: docs/design.md, "Performance model".
+  adagrad: {
+    id: 'adagrad',
+    label: 'Adagrad',
+    rule: 'adagrad',
+    bytesPerParam: 20,
+    // tf.train.adagrad(lr, 0.1) = torch's Adagrad with the accumulator starting at 0.1 + 1e-7 and eps 0
+    hp: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0.1 + 1e-7, eps: 0 },
+    tfjs: 'tf.train.adagrad(lr, 0.1).applyGradients',
+  },
+  rmsprop: {
+    id: 'rmsprop',
+    label: 'RMSprop',
+    rule: 'rmsprop',
+    bytesPerParam: 20,
+    // eps 0 on both sides: tfjs adds ε inside the square root, torch outside (|g| >= 0.05 here)
+    hp: { lr: 1e-2, alpha: 0.99, eps: 0, weightDecay: 0, momentum: 0, centered: false },
+    tfjs: 'tf.train.rmsprop(lr, 0.99, 0, 0).applyGradients (tfjs also reads and writes a momentum accumulator)',
+  },
+  adamax: {
+    id: 'adamax',
+    label: 'Adamax',
+    rule: 'adamax',
+    bytesPerParam: 28,
+    hp: { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    tfjs: 'tf.train.adamax(lr, beta1, beta2, eps).applyGradients',
+  },
+  adadelta: {
+    id: 'adadelta',
+    label: 'Adadelta',
+    rule: 'adadelta',
+    bytesPerParam: 28,
+    hp: { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 },
+    // tfjs's Adadelta is another formula (it divides by the previous step's accumulator): it is
+    // checked against its own reference ('adadelta-tfjs'), the same work per element
+    tfjs: 'tf.train.adadelta(lr, rho, eps).applyGradients (tfjs formula, checked against its own reference)',
   // NAdam and RAdam move Adam's bytes (p, g, m, v read; p, m, v written); Lion reads p, g, m
   // and writes p, m. TensorFlow.js has none of the three.
   nadam: {
@@ -79,7 +117,7 @@ export const TOLERANCE = 1e-3;
 
 /**
  * Float64 reference for the sampled elements after `steps` steps with the constant gradient:
- * the torch.optim.Adam/AdamW/SGD/NAdam/RAdam formulas and optax.lion, element by element.
+ * the torch.optim formulas of the scenario's rule, element by element.
  */
 export function referenceParams(scenario, p0s, gs, steps) {
   const h = scenario.hp;
@@ -160,6 +198,8 @@ export function referenceParams(scenario, p0s, gs, steps) {
       }
       out[i] = p;
     }
+  } else if (scenario.rule !== 'sgd') {
+    for (let i = 0; i < p0s.length; i++) out[i] = adaptiveReference(scenario.rule, h, p0s[i], gs[i], steps);
   } else {
     const { lr, momentum: mu, dampening, nesterov, weightDecay: wd } = h;
     for (let i = 0; i < p0s.length; i++) {
@@ -178,6 +218,40 @@ export function referenceParams(scenario, p0s, gs, steps) {
     }
   }
   return out;
+}
+
+/**
+ * One element of Adagrad, RMSprop, Adamax or Adadelta (torch.optim formulas), or of
+ * TensorFlow.js's Adadelta ('adadelta-tfjs': the denominator uses the accumulator of the previous
+ * step), after `steps` steps with the constant gradient g, in float64.
+ */
+function adaptiveReference(rule, h, p, g0, steps) {
+  let s0 = rule === 'adagrad' ? h.initialAccumulatorValue : 0;
+  let s1 = 0;
+  for (let t = 1; t <= steps; t++) {
+    const g = g0 + h.weightDecay * p;
+    if (rule === 'adagrad') {
+      s0 += g * g;
+      p -= (h.lr / (1 + (t - 1) * h.lrDecay)) * (g / (Math.sqrt(s0) + h.eps));
+    } else if (rule === 'rmsprop') {
+      if (h.momentum !== 0 || h.centered) throw new Error('bench reference: plain RMSprop only');
+      s0 = h.alpha * s0 + (1 - h.alpha) * g * g;
+      p -= h.lr * (g / (Math.sqrt(s0) + h.eps));
+    } else if (rule === 'adamax') {
+      s0 = h.beta1 * s0 + (1 - h.beta1) * g;
+      s1 = Math.max(h.beta2 * s1, Math.abs(g) + h.eps);
+      p -= (h.lr / (1 - h.beta1 ** t)) * (s0 / s1);
+    } else if (rule === 'adadelta' || rule === 'adadelta-tfjs') {
+      const sq = h.rho * s0 + (1 - h.rho) * g * g;
+      const delta = (Math.sqrt(s1 + h.eps) / Math.sqrt((rule === 'adadelta' ? sq : s0) + h.eps)) * g;
+      s0 = sq;
+      s1 = h.rho * s1 + (1 - h.rho) * delta * delta;
+      p -= h.lr * delta;
+    } else {
+      throw new Error(`bench reference: unknown rule ${rule}`);
+    }
+  }
+  return p;
 }
 
 /**

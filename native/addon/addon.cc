@@ -159,9 +159,9 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info) {
   {
     std::vector<uint32_t> words(static_cast<size_t>(rule->consts_bytes) / 4 + 1);
     rule->make(s.group(0), 1, words.data());
-    const int used = rule->slots_used(rule->variant(words.data()));
-    for (int k = 0; k < used && n > 0; ++k) {
-      if (!ptr.s[k]) {
+    const uint32_t used = rule->slot_mask(rule->variant(words.data()));
+    for (int k = 0; k < rule->slots && n > 0; ++k) {
+      if ((used >> k & 1u) && !ptr.s[k]) {
         throw_type(env, std::string("Expected a Float32Array for state ") + rule->slot_names[k] +
                             " with these hyperparameters");
       }

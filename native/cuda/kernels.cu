@@ -98,8 +98,9 @@ template <class R, int V, bool kWrites, bool kReduce>
 __device__ __forceinline__ void chunk_body(float* __restrict__ p, const float* __restrict__ g,
                                            float* const* s, int n, float scale, float clip,
                                            const typename R::Consts& c, double& sq, double& ab) {
-  constexpr int S = kWrites ? R::template slots_used<V>() : 0;
-  constexpr int SA = S > 0 ? S : 1;
+  // Bit j: state slot j is read and written by this variant (none for the reduce pass).
+  constexpr uint32_t S = kWrites ? rules::slot_mask_v<R, V> : 0u;
+  constexpr int SA = rules::kMaxSlots;
   const int nv = n >> 2;
   for (int i0 = threadIdx.x; i0 < nv; i0 += kIlp * kThreads) {
     float4 vp[kIlp] = {}, vg[kIlp] = {}, vs[kIlp][SA] = {};
@@ -110,7 +111,7 @@ __device__ __forceinline__ void chunk_body(float* __restrict__ p, const float* _
         vg[k] = __ldg(reinterpret_cast<const float4*>(g) + i);
         if (kWrites) vp[k] = reinterpret_cast<const float4*>(p)[i];
 #pragma unroll
-        for (int j = 0; j < S; ++j) vs[k][j] = reinterpret_cast<const float4*>(s[j])[i];
+        for (int j = 0; j < SA; ++j) if (S >> j & 1u) vs[k][j] = reinterpret_cast<const float4*>(s[j])[i];
       }
     }
 #pragma unroll
@@ -121,14 +122,14 @@ __device__ __forceinline__ void chunk_body(float* __restrict__ p, const float* _
         for (int e = 0; e < 4; ++e) {
           float st[SA];
 #pragma unroll
-          for (int j = 0; j < S; ++j) st[j] = lane(vs[k][j], e);
+          for (int j = 0; j < SA; ++j) if (S >> j & 1u) st[j] = lane(vs[k][j], e);
           element<R, V, kWrites, kReduce>(lane(vp[k], e), lane(vg[k], e), st, scale, clip, c, sq, ab);
 #pragma unroll
-          for (int j = 0; j < S; ++j) lane(vs[k][j], e) = st[j];
+          for (int j = 0; j < SA; ++j) if (S >> j & 1u) lane(vs[k][j], e) = st[j];
         }
         if (kWrites) reinterpret_cast<float4*>(p)[i] = vp[k];
 #pragma unroll
-        for (int j = 0; j < S; ++j) reinterpret_cast<float4*>(s[j])[i] = vs[k][j];
+        for (int j = 0; j < SA; ++j) if (S >> j & 1u) reinterpret_cast<float4*>(s[j])[i] = vs[k][j];
       }
     }
   }
@@ -136,11 +137,11 @@ __device__ __forceinline__ void chunk_body(float* __restrict__ p, const float* _
     float pp = kWrites ? p[i] : 0.0f;
     float st[SA];
 #pragma unroll
-    for (int j = 0; j < S; ++j) st[j] = s[j][i];
+    for (int j = 0; j < SA; ++j) if (S >> j & 1u) st[j] = s[j][i];
     element<R, V, kWrites, kReduce>(pp, g[i], st, scale, clip, c, sq, ab);
     if (kWrites) p[i] = pp;
 #pragma unroll
-    for (int j = 0; j < S; ++j) s[j][i] = st[j];
+    for (int j = 0; j < SA; ++j) if (S >> j & 1u) s[j][i] = st[j];
   }
 }
 

@@ -3,6 +3,8 @@ export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResu
 export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
 export { Lamb, type LambHyperparameters, type LambOptions, type LambResolved } from './classes/index.js';
 export { NAdam, RAdam, Lion, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved, type LionHyperparameters, type LionOptions, type LionResolved } from './classes/index.js';
+export { Adagrad, RMSprop, Adamax, Adadelta } from './classes/index.js';
+export type { AdagradHyperparameters, AdagradOptions, AdagradResolved, RmspropHyperparameters, RmspropOptions, RmspropResolved, AdamaxHyperparameters, AdamaxOptions, AdamaxResolved, AdadeltaHyperparameters, AdadeltaOptions, AdadeltaResolved } from './classes/index.js';
 export {
   FusedOptimizer,
   type GroupInfo,

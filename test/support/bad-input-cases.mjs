@@ -134,7 +134,7 @@ export const CASES = [
   ['lastIterateBound lengths differ', () => fo.lastIterateBound([1, 2], [1, 2, 3]), R, /norms|eta/],
 
   // --- NormTrace -------------------------------------------------------------------------------------
-  ['NormTrace kind bad', () => new fo.NormTrace({ kind: 'rmsprop' }), R, /for options\.kind/],
+  ['NormTrace kind bad', () => new fo.NormTrace({ kind: 'no-such-rule' }), R, /for options\.kind/],
   ['NormTrace no options', () => new fo.NormTrace(), T, /for options/],
   ['NormTrace.push l2 negative', () => trace.push(-1, 1, 0, 0.1), R, /for l2/],
   ['NormTrace.push skipped 2', () => trace.push(1, 1, 2, 0.1), R, /for skipped/],

@@ -6,7 +6,10 @@
 //   kSlots, kSlotNames    its state arrays besides params and grads (checkpoint names)
 //   kNorms                which reductions it needs (kNeeds* bits)
 //   kVariants, slots_used<V>()   compile-time specialisations (e.g. SGD with and without
-//                         momentum) and how many state slots each reads and writes
+//                         momentum) and how many state slots each reads and writes (the
+//                         first slots_used<V>() slots); a rule whose variants use slots that
+//                         are not a prefix (RMSprop: centered without momentum uses slots 0
+//                         and 2) declares slot_mask<V>() instead (bit k: slot k)
 //   Consts, make(hp, t)   per-step constants of one group for applied step t (1-based),
 //                         derived in double on the host or the device (FO_HD)
 //   variant(consts)       which specialisation a group's constants select
@@ -15,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 namespace fo::rules {
 
@@ -28,5 +32,19 @@ enum Norms : uint32_t {
 constexpr int kMaxSlots = 3;       // state slots of the largest rule
 constexpr int kMaxVariants = 4;    // variants of the rule with the most
 constexpr int kMaxFields = 12;     // hyperparameter fields per group (the packing stride)
+
+// The state slots variant V of rule R reads and writes, as a bit mask (bit k: slot k): the
+// rule's slot_mask<V>() when it declares one, else its first slots_used<V>() slots. The CPU
+// loops and the CUDA chunk body load and store exactly these slots.
+template <class R, int V, class = void>
+struct SlotMask {
+  static constexpr uint32_t value = (1u << R::template slots_used<V>()) - 1u;
+};
+template <class R, int V>
+struct SlotMask<R, V, std::void_t<decltype(R::template slot_mask<V>())>> {
+  static constexpr uint32_t value = R::template slot_mask<V>();
+};
+template <class R, int V>
+constexpr uint32_t slot_mask_v = SlotMask<R, V>::value;
 
 }  // namespace fo::rules

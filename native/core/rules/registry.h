@@ -7,12 +7,16 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "adadelta.h"
+#include "adagrad.h"
 #include "adam.h"
+#include "adamax.h"
 #include "common.h"
 #include "lamb.h"
 #include "lion.h"
 #include "nadam.h"
 #include "radam.h"
+#include "rmsprop.h"
 #include "sgd.h"
 
 namespace fo {
@@ -21,6 +25,10 @@ namespace fo {
 #define FO_RULES(X) \
   X(Sgd, 0)         \
   X(Adam, 1)        \
+  X(Adagrad, 2)     \
+  X(Rmsprop, 3)     \
+  X(Adamax, 4)      \
+  X(Adadelta, 5)    \
   X(NAdam, 6)       \
   X(RAdam, 7)       \
   X(Lion, 8)        \
@@ -53,8 +61,8 @@ struct RuleInfo {
   // Writes the Consts of applied step t for one group's hyperparameters into `out`.
   void (*make)(const double* hp, int64_t t, void* out);
   int (*variant)(const void* consts);
-  // State slots variant v reads and writes (the first slots_used(v) of `slot_names`).
-  int (*slots_used)(int variant);
+  // State slots variant v reads and writes, as a bit mask (bit k: `slot_names[k]`).
+  uint32_t (*slot_mask)(int variant);
 };
 
 namespace detail {
@@ -67,11 +75,11 @@ int variant_erased(const void* c) {
   return R::variant(*static_cast<const typename R::Consts*>(c));
 }
 template <class R, int V = 0>
-int slots_used_erased(int v) {
+uint32_t slot_mask_erased(int v) {
   if constexpr (V < R::kVariants) {
-    return v == V ? R::template slots_used<V>() : slots_used_erased<R, V + 1>(v);
+    return v == V ? rules::slot_mask_v<R, V> : slot_mask_erased<R, V + 1>(v);
   } else {
-    return R::kSlots;
+    return (1u << R::kSlots) - 1u;
   }
 }
 template <class R>
@@ -83,7 +91,7 @@ constexpr RuleInfo info_of(RuleId id) {
   static_assert(sizeof(typename R::Consts) % 4 == 0, "Consts are packed in 4-byte words");
   return RuleInfo{id,         R::kName,       R::kFieldCount, R::kFields,
                   R::kSlots,  R::kSlotNames,  R::kNorms,      static_cast<int>(sizeof(typename R::Consts)),
-                  &make_erased<R>, &variant_erased<R>, &slots_used_erased<R>};
+                  &make_erased<R>, &variant_erased<R>, &slot_mask_erased<R>};
 }
 }  // namespace detail
 

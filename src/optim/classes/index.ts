@@ -5,18 +5,26 @@
 import * as v from '../../validate.js';
 import type { FusedOptimizer, ParamGroup, ParamInit } from '../optimizer.js';
 import type { OptimizerKind } from '../rules/index.js';
+import { Adadelta } from './adadelta.js';
+import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
+import { Adamax } from './adamax.js';
 import { Lamb } from './lamb.js';
 import { Lion } from './lion.js';
 import { NAdam } from './nadam.js';
 import { RAdam } from './radam.js';
+import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
 
+export { Adadelta, type AdadeltaHyperparameters, type AdadeltaOptions, type AdadeltaResolved } from './adadelta.js';
+export { Adagrad, type AdagradHyperparameters, type AdagradOptions, type AdagradResolved } from './adagrad.js';
 export { Adam, AdamW, type AdamOptions, type AdamResolved } from './adam.js';
+export { Adamax, type AdamaxHyperparameters, type AdamaxOptions, type AdamaxResolved } from './adamax.js';
 export { Lamb, type LambHyperparameters, type LambOptions, type LambResolved } from './lamb.js';
 export { Lion, type LionHyperparameters, type LionOptions, type LionResolved } from './lion.js';
 export { NAdam, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved } from './nadam.js';
 export { RAdam, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved } from './radam.js';
+export { RMSprop, type RmspropHyperparameters, type RmspropOptions, type RmspropResolved } from './rmsprop.js';
 export { SGD, type SgdOptions, type SgdResolved } from './sgd.js';
 
 /** The optimizer class of each rule kind. */
@@ -24,6 +32,10 @@ export const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly Param
   sgd: SGD,
   adam: Adam,
   adamw: AdamW,
+  adagrad: Adagrad,
+  rmsprop: RMSprop,
+  adamax: Adamax,
+  adadelta: Adadelta,
   nadam: NAdam,
   radam: RAdam,
   lion: Lion,

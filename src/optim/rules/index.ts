@@ -2,19 +2,27 @@
  * The registry of update rules, read by the optimizer classes, checkpoints, the trace, the
  * tfjs adapter, the CLI and the demo. Adding a rule: docs/design.md, "Adding a rule".
  */
+import { ADADELTA } from './adadelta.js';
+import { ADAGRAD } from './adagrad.js';
 import { ADAM, ADAMW } from './adam.js';
+import { ADAMAX } from './adamax.js';
 import { LAMB } from './lamb.js';
 import { LION } from './lion.js';
 import { NADAM } from './nadam.js';
 import { RADAM } from './radam.js';
+import { RMSPROP } from './rmsprop.js';
 import { SGD_RULE } from './sgd.js';
 import type { RuleSpec } from './spec.js';
 
+export { ADADELTA, type AdadeltaHyper } from './adadelta.js';
+export { ADAGRAD, type AdagradHyper } from './adagrad.js';
 export { ADAM, ADAMW, type AdamHyper } from './adam.js';
+export { ADAMAX, type AdamaxHyper } from './adamax.js';
 export { LAMB, type LambHyper } from './lamb.js';
 export { LION, type LionHyper } from './lion.js';
 export { NADAM, type NAdamHyper } from './nadam.js';
 export { RADAM, type RAdamHyper } from './radam.js';
+export { RMSPROP, type RmspropHyper } from './rmsprop.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
 export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
@@ -23,6 +31,10 @@ export const RULES = Object.freeze({
   sgd: SGD_RULE,
   adam: ADAM,
   adamw: ADAMW,
+  adagrad: ADAGRAD,
+  rmsprop: RMSPROP,
+  adamax: ADAMAX,
+  adadelta: ADADELTA,
   nadam: NADAM,
   radam: RADAM,
   lion: LION,

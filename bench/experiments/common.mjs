@@ -74,11 +74,18 @@ export function meanCi(xs) {
   return { mean: s.mean, ci95 };
 }
 
-/** "mean ± ci95" with `digits` significant decimals. */
+/** "mean ± ci95" with `digits` decimals. */
 export function fmtCi(xs, digits = 4) {
   const m = meanCi(xs);
   if (!Number.isFinite(m.mean)) return String(m.mean);
-  return `${m.mean >= 0 ? '+' : '−'}${Math.abs(m.mean).toFixed(digits)} ± ${m.ci95.toFixed(digits)}`.replace(/^\+/, '');
+  return `${m.mean.toFixed(digits)} ± ${m.ci95.toFixed(digits)}`;
+}
+
+/** A difference: "+mean ± ci95" / "−mean ± ci95". */
+export function fmtDiff(xs, digits = 4) {
+  const m = meanCi(xs);
+  if (!Number.isFinite(m.mean)) return String(m.mean);
+  return `${m.mean >= 0 ? '+' : '−'}${Math.abs(m.mean).toFixed(digits)} ± ${m.ci95.toFixed(digits)}`;
 }
 
 /** A peak of the ×√2 grid around `center`: center·2^(k/2), 4 significant digits. */

@@ -19,12 +19,12 @@ const L2 = 1e-4;
 const batchSize = 64;
 // center: the middle of the first linear grid (a guess; the sweep extends it as needed).
 const problems = [
-  { name: 'mnist-softmax', dataset: 'mnist', model: () => softmaxRegression(), optimizer: 'sgd', l2: L2, center: 2, nTrain: 4000, nTest: 1000, epochs: 4 },
-  { name: 'mnist-softmax', dataset: 'mnist', model: () => softmaxRegression(), optimizer: 'adam', l2: L2, center: 0.03, nTrain: 4000, nTest: 1000, epochs: 4 },
-  { name: 'fashion-softmax', dataset: 'fashion-mnist', model: () => softmaxRegression(), optimizer: 'sgd', l2: L2, center: 1, nTrain: 4000, nTest: 1000, epochs: 4 },
-  { name: 'fashion-softmax', dataset: 'fashion-mnist', model: () => softmaxRegression(), optimizer: 'adam', l2: L2, center: 0.03, nTrain: 4000, nTest: 1000, epochs: 4 },
-  { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'sgd', l2: 0, center: 0.3, nTrain: 2000, nTest: 1000, epochs: 4 },
-  { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'adam', l2: 0, center: 0.01, nTrain: 2000, nTest: 1000, epochs: 4 },
+  { name: 'mnist-softmax', dataset: 'mnist', model: () => softmaxRegression(), optimizer: 'sgd', l2: L2, center: 2, nTrain: 3000, nTest: 1000, epochs: 3 },
+  { name: 'mnist-softmax', dataset: 'mnist', model: () => softmaxRegression(), optimizer: 'adam', l2: L2, center: 0.03, nTrain: 3000, nTest: 1000, epochs: 3 },
+  { name: 'fashion-softmax', dataset: 'fashion-mnist', model: () => softmaxRegression(), optimizer: 'sgd', l2: L2, center: 1, nTrain: 3000, nTest: 1000, epochs: 3 },
+  { name: 'fashion-softmax', dataset: 'fashion-mnist', model: () => softmaxRegression(), optimizer: 'adam', l2: L2, center: 0.03, nTrain: 3000, nTest: 1000, epochs: 3 },
+  { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'sgd', l2: 0, center: 0.3, nTrain: 1500, nTest: 1000, epochs: 3 },
+  { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'adam', l2: 0, center: 0.01, nTrain: 1500, nTest: 1000, epochs: 3 },
 ];
 // The schedules besides 'refined' (SCHEDULES=linear,cosine,step adds step 30-60-90).
 const SCHEDULES = (process.env.SCHEDULES ?? 'linear,cosine').split(',');

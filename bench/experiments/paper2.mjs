@@ -2,7 +2,7 @@
 // "Continual Pre-Training of Large Language Models: How to (re)warm your model?") at toy
 // scale, domain-incremental: pre-train an MLP on MNIST digits (the "upstream" data), then
 // continue training on other digits whose pixels go through one fixed random permutation
-// (the "downstream" data: same labels, new input distribution) for a longer run, with the
+// (the "downstream" data: same labels, new input distribution) for a longer run (800 steps), with the
 // re-warm schedule (linear warm-up over 0, 0.5, 1, 2, 5 or 10% of the continued run to MaxLR,
 // cosine to 0.1·MaxLR at 81%, constant after) and MaxLR = ×0.5, ×1, ×2 the pre-training peak.
 // Baselines: a constant learning rate equal to the pre-training's MinLR (0.1·peak), and
@@ -23,10 +23,10 @@ const batchSize = 16;
 const hidden = 32;
 const nOld = QUICK ? 500 : 2000;
 const nNew = QUICK ? 500 : 2000;
-const nTest = 500;
-const preSteps = QUICK ? 100 : 500;
-const steps = QUICK ? 200 : 1000;
-const evalEvery = QUICK ? 10 : 100;
+const nTest = 300;
+const preSteps = QUICK ? 100 : 400;
+const steps = QUICK ? 200 : 800;
+const evalEvery = QUICK ? 10 : 80;
 
 /** Rows [from, from + n) of a data set, pixels permuted by `perm` when given. */
 function rows(d, from, n, perm) {

@@ -13,10 +13,10 @@ import { sampled } from '../../dist/schedules/index.js';
 
 const SCHEDULES = ['linear', 'rex', 'cosine', 'step', 'rex-per-epoch'];
 const BUDGETS = [0.1, 0.25, 0.5, 1];
-const batchSize = 64;
+const batchSize = 32;
 const hidden = 32;
-const nTrain = QUICK ? 640 : 1280;
-const nTest = 1000;
+const nTrain = QUICK ? 320 : 640;
+const nTest = 500;
 const fullEpochs = QUICK ? 2 : 10;
 const optimizer = 'sgd';
 const hyper = { momentum: 0.9 };

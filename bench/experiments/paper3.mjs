@@ -7,7 +7,8 @@
 // Sampling: REX read every iteration (the default everywhere) vs REX read once per epoch
 // (`sampled(rex, stepsPerEpoch)`), the latter with its own peak sweep too.
 //   node bench/experiments/paper3.mjs            (npm run experiments:paper3)
-// Environment: SEEDS=0,1,2,3,4 (default), QUICK=1 (smoke test, not a result).
+// Environment: SEEDS=0,1,2,3,4 (default), EPOCHS (of the full run), OUT (result file name),
+// QUICK=1 (smoke test, not a result).
 import { QUICK, SEEDS, log, loadSplit, mlp, saveJson, schedule, stepsFor, sweepPeak, train } from './common.mjs';
 import { sampled } from '../../dist/schedules/index.js';
 
@@ -17,10 +18,11 @@ const batchSize = 32;
 const hidden = 32;
 const nTrain = QUICK ? 320 : 640;
 const nTest = 500;
-const fullEpochs = QUICK ? 2 : 10;
+const fullEpochs = QUICK ? 2 : Number(process.env.EPOCHS ?? 10);
 const optimizer = 'sgd';
 const hyper = { momentum: 0.9 };
 const center = 0.1;
+const OUT = process.env.OUT ?? (QUICK ? 'paper3.quick' : 'paper3');
 const stepsPerEpoch = stepsFor(nTrain, batchSize, 1);
 const full = stepsFor(nTrain, batchSize, fullEpochs);
 
@@ -54,8 +56,8 @@ for (const b of BUDGETS) {
     log(`budget ${b} ${name}: best peak ${sw.bestPeak} of [${sw.peaks.join(', ')}]${sw.capped ? ' (CAP HIT: best on the edge)' : ''}`);
   }
   out.results.push(rec);
-  saveJson(QUICK ? 'paper3.quick' : 'paper3', out);
+  saveJson(OUT, out);
 }
 out.seconds = (Date.now() - t0) / 1000;
-saveJson(QUICK ? 'paper3.quick' : 'paper3', out);
+saveJson(OUT, out);
 log(`done in ${out.seconds.toFixed(0)} s`);

@@ -135,6 +135,16 @@ if (p3) {
     }
   }
   p();
+  for (const other of ['cosine', 'step']) {
+    p(`REX minus ${other}, each at its own best peak, paired: ${p3.results
+      .map((rec) => {
+        const a = at(rec.schedules.rex, rec.schedules.rex.bestPeak);
+        const b = at(rec.schedules[other], rec.schedules[other].bestPeak);
+        return `${Math.round(100 * rec.budget)}%: train loss ${fmtDiff(paired(a, b))}, test acc ${fmtDiff(paired(a, b, 'testAcc').map((x) => 100 * x), 2)} points`;
+      })
+      .join('; ')}.`);
+    p();
+  }
   p(`REX read once per epoch minus REX read every iteration, each at its own best peak, paired: ${p3.results
     .map((rec) => {
       const a = at(rec.schedules['rex-per-epoch'], rec.schedules['rex-per-epoch'].bestPeak);

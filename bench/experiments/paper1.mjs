@@ -26,8 +26,8 @@ const problems = [
   { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'sgd', l2: 0, center: 0.3, nTrain: 1500, nTest: 1000, epochs: 3 },
   { name: 'mnist-mlp', dataset: 'mnist', model: () => mlp(32), optimizer: 'adam', l2: 0, center: 0.01, nTrain: 1500, nTest: 1000, epochs: 3 },
 ];
-// The schedules besides 'refined' (SCHEDULES=linear,cosine,step adds step 30-60-90).
-const SCHEDULES = (process.env.SCHEDULES ?? 'linear,cosine').split(',');
+// The schedules besides 'refined' (step = step 30-60-90).
+const SCHEDULES = (process.env.SCHEDULES ?? 'linear,cosine,step').split(',');
 
 const keep = process.env.PROBLEMS?.split(',');
 const OUT = process.env.OUT ?? (QUICK ? 'paper1.quick' : 'paper1');

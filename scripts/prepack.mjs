@@ -35,7 +35,7 @@ function run(cmd, args, env = {}) {
 
 // 1. dist/
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:ts']);
 
 // 2. the prebuild
 /** Why `file` cannot be the prebuild, or null when it can. */

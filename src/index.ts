@@ -11,3 +11,4 @@ export * from './optim/index.js';
 export * from './trace.js';
 export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
 export { CudaError, NativeAddonError } from './errors.js';
+export type { AddonSource, NativeBuildInfo, NativeCudaInfo } from './native.js';

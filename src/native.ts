@@ -38,6 +38,7 @@ export const TRACE_FIELDS = 4;
 
 export const KIND = { sgd: 0, adam: 1 } as const;
 
+/** The CUDA part of {@link NativeBuildInfo}: compiled in, usable here (and why not), versions and devices. */
 export interface NativeCudaInfo {
   compiled: boolean;
   available: boolean;
@@ -47,6 +48,7 @@ export interface NativeCudaInfo {
   devices: string[];
 }
 
+/** What the native addon reports about itself: version, Node-API level, SIMD levels, threads, CUDA, compiler. */
 export interface NativeBuildInfo {
   version: string;
   napiVersion: number;

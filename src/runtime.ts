@@ -4,6 +4,7 @@
 import { loadNative, loadedAddon, type AddonSource, type NativeBuildInfo } from './native.js';
 import * as v from './validate.js';
 
+/** What {@link buildInfo} returns: the addon's own report, plus which binary loaded and the device `'auto'` picks. */
 export interface BuildInfo extends NativeBuildInfo {
   /** Path of the loaded addon. */
   addon: string;
@@ -34,6 +35,7 @@ export function getThreads(): number {
   return loadNative().getThreads();
 }
 
+/** The SIMD levels of the CPU kernels, fastest first. */
 export type SimdLevel = 'avx512' | 'avx2' | 'baseline';
 
 /**

@@ -18,6 +18,7 @@ import {
   resolveSgd,
 } from './options.js';
 
+/** Options of the functional steps besides the hyperparameters. */
 export interface StepIndexOptions {
   /** 1-based index of this step: drives bias correction (Adam) and the first momentum step (SGD). */
   step: number;
@@ -25,7 +26,9 @@ export interface StepIndexOptions {
   threads?: number;
 }
 
+/** Options of {@link adamStep}: Adam's hyperparameters and the step options. */
 export type AdamStepOptions = AdamHyperparameters & StepIndexOptions;
+/** Options of {@link sgdStep}: SGD's hyperparameters and the step options. */
 export type SgdStepOptions = SgdHyperparameters & StepIndexOptions;
 
 const hp = new Float64Array(HP.count);

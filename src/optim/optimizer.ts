@@ -158,6 +158,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   // --- guards -------------------------------------------------------------------------
 
+  /** @internal The native optimizer, after checking it is neither disposed nor busy. */
   protected live(): NativeOptimizer {
     if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer has been disposed`);
     if (this.#busy) {
@@ -281,6 +282,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return this.#lr;
   }
 
+  /** Sets the learning rate (a number or a schedule) for the following steps. */
   set lr(value: LearningRate) {
     this.live();
     this.#lr = resolveLearningRate('lr', value);
@@ -595,11 +597,12 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     this.#native.dispose();
   }
 
+  /** The same as {@link dispose}, for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
-  /** Internal: the native object (checkpoints, tests). */
+  /** Internal: the native object (checkpoints, tests). @internal */
   protected get native(): NativeOptimizer {
     return this.live();
   }
@@ -718,6 +721,7 @@ export class SGD extends FusedOptimizer<ResolvedSgd> {
     this.#h = h;
   }
 
+  /** Changes hyperparameters for the following steps (validated like the constructor). */
   setOptions(options: Omit<SgdHyperparameters, 'lr'> & { lr?: LearningRate; threads?: number }): void {
     const native = this.live();
     const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;

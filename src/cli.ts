@@ -56,6 +56,15 @@ function oneLine(s: string): string {
 }
 
 /**
+ * Puts the real file name in place of the temporary file of an atomic write
+ * (`dir/.s.json.17282.fc80440e53c1.tmp` -> `dir/s.json`), for errors that come from a write
+ * the command does not wrap itself.
+ */
+export function withoutTempNames(s: string): string {
+  return s.replace(/(^|[\\/'"\s])\.([^\\/'"\s]+)\.\d+\.[0-9a-f]{12}\.tmp\b/g, '$1$2');
+}
+
+/**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code:
  * 0 on success (and for --help/--version), 1 for bad input or a failed command.
  *
@@ -74,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
     const err = e as Error;
     const debug = !!process.env.FUSED_OPTIM_DEBUG;
     const msg = err instanceof Error ? err.message : String(e);
-    io.stderr(`fused-optim: error: ${oneLine(msg)}\n`);
+    io.stderr(`fused-optim: error: ${withoutTempNames(oneLine(msg))}\n`);
     if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     return e instanceof CliError ? e.exitCode : 1;
   }

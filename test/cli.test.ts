@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram, CliError, COMMANDS, runCli, type CliCommand } from '../src/cli.js';
+import { buildProgram, CliError, COMMANDS, runCli, withoutTempNames, type CliCommand } from '../src/cli.js';
 import { writeOutput } from '../src/cli/common.js';
 import { NormTrace } from '../src/trace.js';
 
@@ -179,6 +179,12 @@ describe('refine: outputs and defaults', () => {
     expect(err).toBeInstanceOf(CliError);
     expect(err?.message).toBe(`--out ${target}: cannot write (its folder does not exist)`);
     expect(err?.message).not.toMatch(/\.tmp|\.s\.json\./);
+    // and errors of writes a command does not wrap: the temporary name becomes the real one
+    expect(withoutTempNames("ENOENT: no such file or directory, open '/x/out/.s.json.17282.fc80440e53c1.tmp'")).toBe(
+      "ENOENT: no such file or directory, open '/x/out/s.json'",
+    );
+    expect(withoutTempNames('rename .a.svg.1.00000000abcd.tmp -> a.svg')).toBe('rename a.svg -> a.svg');
+    expect(withoutTempNames('plain message.tmp stays')).toBe('plain message.tmp stays');
   });
 });
 

@@ -92,7 +92,7 @@ function giveUp(lines) {
     'fused-optim: no native addon is available, so the optimizer steps will throw a NativeAddonError.',
     ...lines,
     'The JavaScript-only parts (fused-optim/schedules, /refine, /plot; `fused-optim refine|plot`) work without it.',
-    'Fix the above, then run `npm rebuild fused-optim --build-from-source`.',
+    'Fix the above, then run `FUSED_OPTIM_BUILD_FROM_SOURCE=1 npm rebuild fused-optim`.',
   ].join('\n');
   for (const l of text.split('\n')) say(l);
   writeLog(`${new Date().toISOString()}\n${text}\n`);

@@ -181,7 +181,7 @@ let cachedError: NativeAddonError | undefined;
 export function howToBuild(): string {
   return (
     'fused-optim ships a prebuilt binary for linux-x64 (glibc >= 2.34) only; elsewhere it builds from source ' +
-    'when installed. To build: `npm rebuild fused-optim --build-from-source` (in an app; or FUSED_OPTIM_BUILD_FROM_SOURCE=1), ' +
+    'when installed. To build: `FUSED_OPTIM_BUILD_FROM_SOURCE=1 npm rebuild fused-optim` (in an app), ' +
     'or `npm run build:native` in a clone. Building needs cmake >= 3.18 and a C++17 compiler ' +
     '(and nvcc for the CUDA backend); `npx fused-optim info` says which binary loads.'
   );

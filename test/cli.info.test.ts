@@ -77,7 +77,7 @@ describe('fused-optim info', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/addon: +not loaded/);
     expect(r.stdout).toMatch(/FUSED_OPTIM_BINARY is set to \/nonexistent\/fused_optim.node, which does not exist/);
-    expect(r.stdout).toMatch(/npm rebuild fused-optim --build-from-source/);
+    expect(r.stdout).toMatch(/FUSED_OPTIM_BUILD_FROM_SOURCE=1 npm rebuild fused-optim/);
     expect(r.stderr).toBe('fused-optim: error: the native addon did not load (see above)\n');
   });
 

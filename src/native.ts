@@ -230,7 +230,7 @@ export function loadNative(): NativeAddon {
   const looked = candidates.length > 0 ? candidates.map((c) => c.path).join(', ') : `${join(packageRoot, 'build', 'Release')}, ${prebuildDir()}`;
   const env = candidates[0]?.source === 'env' ? candidates[0] : undefined;
   cachedError = env && !existsSync(env.path)
-    ? new NativeAddonError(`fused-optim: FUSED_OPTIM_BINARY is set to ${env.path}, which does not exist. Unset it to use the package's own binary. ${howToBuild()}`)
+    ? new NativeAddonError(`fused-optim: the native addon is not built (FUSED_OPTIM_BINARY is set to ${env.path}, which does not exist; unset it to use the package's own binary). ${howToBuild()}`)
     : rejected.some((r) => r.reason !== 'no such file')
     ? new NativeAddonError(
         `fused-optim: the native addon failed to load (${rejected.map((r) => `${r.path}: ${r.reason}`).join('; ')}). ` +

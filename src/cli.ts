@@ -57,11 +57,11 @@ function oneLine(s: string): string {
 
 /**
  * Puts the real file name in place of the temporary file of an atomic write
- * (`dir/.s.json.17282.fc80440e53c1.tmp` -> `dir/s.json`), for errors that come from a write
+ * (`dir/.s.json.17282.0.fc80440e53c1.tmp` -> `dir/s.json`; see src/fs-atomic.ts), for errors that come from a write
  * the command does not wrap itself.
  */
 export function withoutTempNames(s: string): string {
-  return s.replace(/(^|[\\/'"\s])\.([^\\/'"\s]+)\.\d+\.[0-9a-f]{12}\.tmp\b/g, '$1$2');
+  return s.replace(/(^|[\\/'"\s])\.([^\\/'"\s]+?)\.\d+(?:\.\d+)?\.[0-9a-f]{12}\.tmp\b/g, '$1$2');
 }
 
 /**

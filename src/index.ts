@@ -9,6 +9,10 @@ export * from './schedules/index.js';
 export * from './refine/index.js';
 export * from './optim/index.js';
 export * from './trace.js';
+export { writeFileAtomic, writeFileAtomicSync, type AtomicContent } from './fs-atomic.js';
 export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
 export { CudaError, NativeAddonError } from './errors.js';
 export type { AddonSource, NativeBuildInfo, NativeCudaInfo } from './native.js';
+// types that public signatures (RuleSpec, RULES, GroupInfo) refer to, so that they can be named
+export type { AdamHyper, SgdHyper } from './optim/rules/index.js';
+export type { FieldCheck, HostState, HyperValue } from './optim/rules/spec.js';

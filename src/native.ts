@@ -9,34 +9,56 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CudaError, NativeAddonError } from './errors.js';
+import { RULES, type RuleSpec } from './optim/rules/index.js';
 
-/** Indices into the Float64Array of hyperparameters (native/core/step_args.h `HpIndex`). */
+/**
+ * The step's hyperparameter array (native/core/step_args.h): a header of step-wide settings,
+ * then `groups` blocks of `groupStride` doubles, one per parameter group, each packed in its
+ * rule's field order (RuleSpec.fields).
+ */
 export const HP = {
-  lr: 0,
-  beta1: 1, // Adam beta1 / SGD momentum
-  beta2: 2, // Adam beta2 / SGD dampening
-  eps: 3,
-  weightDecay: 4,
-  maxGradNorm: 5,
-  gradScale: 6,
-  flags: 7,
-  step: 8,
-  count: 9,
+  maxGradNorm: 0,
+  gradScale: 1,
+  flags: 2,
+  step: 3, // functional steps only: the 1-based index of this step
+  groups: 4,
+  header: 5,
+  groupStride: 12,
 } as const;
 
 /** Bits of `HP.flags` (native `HpFlags`). */
-export const FLAG = { decoupled: 1, nesterov: 2, skipNonFinite: 4 } as const;
+export const FLAG = { skipNonFinite: 1 } as const;
 
 /** Indices into the step outcome Float64Array (native `OutIndex`). */
 export const OUT = { l2: 0, l1: 1, clipCoef: 2, skipped: 3, nonFinite: 4, applied: 5, count: 6 } as const;
 
-/** Arena slots (native `Slot`). */
-export const SLOT = { params: 0, grads: 1, state1: 2, state2: 3 } as const;
+/** Arena slots (native `Slot`): params, grads, then the rule's state slots in order. */
+export const SLOT = { params: 0, grads: 1, firstState: 2 } as const;
 
-/** Doubles per trace record: l2, l1, lr, skipped. */
+/** Doubles per trace record: l2, l1, lr (of group 0), skipped. */
 export const TRACE_FIELDS = 4;
 
-export const KIND = { sgd: 0, adam: 1 } as const;
+/** Length of the hyperparameter array of a step with `groups` groups. */
+export function hpLength(groups: number): number {
+  return HP.header + groups * HP.groupStride;
+}
+
+/** One native rule as the addon describes it (`rules`). */
+export interface NativeRuleInfo {
+  id: number;
+  name: string;
+  fields: string[];
+  slots: string[];
+}
+
+/** The index tables the addon exports (`layout`), checked against the constants above at load. */
+export interface NativeLayout {
+  hp: Record<keyof typeof HP, number>;
+  flag: Record<keyof typeof FLAG, number>;
+  out: Record<keyof typeof OUT, number>;
+  slot: Record<keyof typeof SLOT, number>;
+  traceFields: number;
+}
 
 /** The CUDA part of {@link NativeBuildInfo}: compiled in, usable here (and why not), versions and devices. */
 export interface NativeCudaInfo {
@@ -76,6 +98,8 @@ export interface NativeOptimizer {
   writeSlot(slot: number, index: number, src: Float32Array): void;
   readSlot(slot: number, index: number, dst: Float32Array): void;
   fillSlot(slot: number, value: number): void;
+  /** For every tensor: slot dst = dst + weights[group]·(src − dst) (fp32). */
+  lerpSlot(dst: number, src: number, weights: Float64Array): void;
   setCounters(iteration: number, applied: number): void;
   /** [iteration, applied, traceDropped] */
   counters(): Float64Array;
@@ -95,17 +119,74 @@ export interface NativeAddon {
   getThreads(): number;
   setSimd(level: string): boolean;
   setErrorClasses(cudaError: typeof CudaError): void;
-  adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, hp: Float64Array, out: Float64Array, threads: number): void;
-  sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, hp: Float64Array, out: Float64Array, threads: number): void;
+  /**
+   * One step of rule `rule` over caller-owned arrays (one state array or null per rule slot),
+   * through a borrowed CPU arena; `hp` holds one group and `hp[HP.step]`.
+   */
+  functionalStep(rule: number, p: Float32Array, g: Float32Array, state: (Float32Array | null)[], hp: Float64Array, out: Float64Array, threads: number): void;
+  /** `new Optimizer(rule, lengths, tensorGroup, groups, device, traceCapacity, threads)`. */
+  Optimizer: new (
+    rule: number,
+    lengths: Float64Array,
+    tensorGroup: Float64Array,
+    groups: number,
+    device: string,
+    traceCapacity: number,
+    threads: number,
+  ) => NativeOptimizer;
+  /** The native rule registry. */
+  rules: NativeRuleInfo[];
+  /** The binding's index tables. */
+  layout: NativeLayout;
+  /** Benchmark helpers: not part of the optimizer contract. */
+  bench: NativeBench;
+}
+
+/** Benchmark helpers of the addon (bench/): kept apart from the optimizer contract. */
+export interface NativeBench {
+  /** The memory floor's loop (reads 4 arrays, writes 3) over the pool and chunking of a step. */
   streamFloor(a: Float32Array, b: Float32Array, c: Float32Array, d: Float32Array, scale: number, threads: number): void;
-  /** Benchmarks: device time in ms of each of `iters` device-to-device copies of `bytes` (throws a CudaError without CUDA). */
+  /** Device time in ms of each of `iters` device-to-device copies of `bytes` (throws a CudaError without CUDA). */
   cudaCopyTimes(device: number, bytes: number, iters: number): Float64Array;
-  /** Benchmarks: device time in ms of each of `iters` calls of fn, from CUDA events on the device's stream. */
+  /** Device time in ms of each of `iters` calls of fn, from CUDA events on the device's stream. */
   cudaTimeCalls(device: number, iters: number, fn: () => void): Float64Array;
-  Optimizer: new (kind: number, lengths: Float64Array, device: string, traceCapacity: number, threads: number) => NativeOptimizer;
-  HP_COUNT: number;
-  OUT_COUNT: number;
-  TRACE_FIELDS: number;
+  /** A bit of `HP.flags`, CUDA only: a one-pass step without reduction, finalize and trace. */
+  FLAG_NO_REDUCE: number;
+}
+
+/**
+ * Checks every index table and rule of the addon against this code; throws an Error naming
+ * the first field that differs (the loader turns it into a NativeAddonError).
+ */
+export function checkAddonTables(addon: NativeAddon): void {
+  const layout = addon.layout;
+  if (typeof layout !== 'object' || layout === null || !Array.isArray(addon.rules)) {
+    throw new Error('the binary exports no index tables (layout, rules): it is older than this JavaScript code');
+  }
+  const tables: [string, Record<string, number>, Record<string, number> | undefined][] = [
+    ['layout.hp', HP, layout.hp],
+    ['layout.flag', FLAG, layout.flag],
+    ['layout.out', OUT, layout.out],
+    ['layout.slot', SLOT, layout.slot],
+  ];
+  for (const [name, ours, theirs] of tables) {
+    for (const [key, value] of Object.entries(ours)) {
+      if (theirs?.[key] !== value) throw new Error(`${name}.${key} is ${theirs?.[key]} in the binary but ${value} here`);
+    }
+  }
+  if (layout.traceFields !== TRACE_FIELDS) throw new Error(`layout.traceFields is ${layout.traceFields} in the binary but ${TRACE_FIELDS} here`);
+  for (const spec of Object.values(RULES) as RuleSpec[]) {
+    const r = addon.rules.find((x) => x.id === spec.native.code);
+    const at = `rules[${spec.native.code}]`;
+    if (!r || r.name !== spec.native.name) throw new Error(`${at}.name is ${r?.name} in the binary but '${spec.native.name}' here (rule ${spec.kind})`);
+    if (r.fields.join(',') !== spec.fields.join(',')) {
+      throw new Error(`${at}.fields are [${r.fields.join(', ')}] in the binary but [${spec.fields.join(', ')}] here (rule ${spec.kind})`);
+    }
+    if (r.fields.length > HP.groupStride) throw new Error(`${at}.fields has ${r.fields.length} entries, more than layout.hp.groupStride`);
+    if (r.slots.length !== spec.stateNames.length) {
+      throw new Error(`${at}.slots has ${r.slots.length} entries in the binary but ${spec.stateNames.length} here (rule ${spec.kind})`);
+    }
+  }
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -190,9 +271,8 @@ export function howToBuild(): string {
 function tryRequire(path: string): NativeAddon {
   const require = createRequire(import.meta.url);
   const addon = require(path) as NativeAddon;
-  if (typeof addon.buildInfo !== 'function' || addon.HP_COUNT !== HP.count || addon.OUT_COUNT !== OUT.count) {
-    throw new Error('the binary does not match this version of the JavaScript code');
-  }
+  if (typeof addon.buildInfo !== 'function') throw new Error('the binary does not match this version of the JavaScript code');
+  checkAddonTables(addon);
   return addon;
 }
 

@@ -8,18 +8,17 @@
  * TypeScript and does not load the addon.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as nodePath from 'node:path';
+import { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
+import { BOUND_KEYS } from './refine/bound.js';
+import { REFINE_KEYS } from './refine/closed-form.js';
 import { refineByBoundDetailed, refineScheduleDetailed, type RefineByBoundOptions, type RefineByBoundResult, type RefineMethod, type RefinementResult } from './refine/index.js';
-import { integer, oneOf, opt, options as optionsObject, rangeError, typeError } from './validate.js';
+import { filePath, integer, oneOf, optional, rangeError, readOptions, typeError, type OptionValues } from './validate.js';
 
-/** The optimizer a trace comes from. */
-export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+import { OPTIMIZER_KINDS, RULES, type OptimizerKind } from './optim/rules/index.js';
 
-/** The kinds accepted by {@link NormTrace}. */
-export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'adam', 'adamw'];
+export { OPTIMIZER_KINDS, type OptimizerKind };
 
 /** The `format` field of a saved trace. */
 export const NORM_TRACE_FORMAT = 'fused-optim/norm-trace';
@@ -93,14 +92,20 @@ export interface RefinementNorms {
  *
  * @example
  * ```ts
- * refineMethodForKind('adamw'); // 'adam'
+ * refineMethodForKind('adamw'); // → 'adam'
  * ```
  */
 export function refineMethodForKind(kind: OptimizerKind): RefineMethod {
-  return oneOf('kind', kind, OPTIMIZER_KINDS) === 'sgd' ? 'sgd' : 'adam';
+  return RULES[oneOf('kind', kind, OPTIMIZER_KINDS)].refineNorm === 'l2' ? 'sgd' : 'adam';
 }
 
 const INITIAL_CAPACITY = 1024;
+
+/** The keys of {@link NormTraceOptions}. */
+const TRACE_KEYS = ['kind', 'capacity', 'l2', 'l1', 'skipped', 'lr'];
+
+/** The keys {@link TraceRefineOptions} adds to the refinement options. */
+const TRACE_REFINE_KEYS = ['norm', 'skipped'];
 
 /**
  * The per-iteration record of an optimizer: L2 norm, L1 norm, skipped flag and learning
@@ -119,10 +124,14 @@ const INITIAL_CAPACITY = 1024;
  * @example
  * ```ts
  * const trace = new NormTrace({ kind: 'adamw' });
- * trace.appendBatch(l2FromDevice, l1FromDevice, skippedFromDevice, lrUsed); // every k steps
- * trace.push(0.8, 120.5, 0, 3e-4);                                          // or one step
- * await trace.save('run1.trace.json');
- * const lr = (await NormTrace.load('run1.trace.json')).refine({ peak: 3e-4 }); // uses L1 norms
+ * // every k steps, a batch as read back from the device: L2, L1, skipped, lr
+ * trace.appendBatch(new Float32Array([1.2, 0.9]), new Float32Array([130, 121]), new Uint8Array([0, 0]), [3e-4, 3e-4]);
+ * trace.push(0.8, 120.5, 0, 3e-4); // or one step
+ * const file = path.join(dir, 'run1.trace.json');
+ * await trace.save(file);
+ * const lr = (await NormTrace.load(file)).refine({ peak: 3e-4 }); // uses the L1 norms
+ * lr.length;                                                       // → 3
+ * lr[0];                                                           // → 3e-4
  * ```
  */
 export class NormTrace {
@@ -138,10 +147,9 @@ export class NormTrace {
    * @throws TypeError/RangeError for a bad kind, capacity or array.
    */
   constructor(opts: NormTraceOptions) {
-    const o = optionsObject<NormTraceOptions>('options', opts) as Record<string, unknown>;
-    if (opts === undefined) throw typeError('options', 'an options object with a kind', opts);
+    const o = readOptions('options', opts, TRACE_KEYS, { required: true });
     this.#kind = oneOf('options.kind', o.kind, OPTIMIZER_KINDS);
-    const capacity = opt(o, 'capacity', INITIAL_CAPACITY, (n, v) => integer(n, v, 0, 2 ** 31 - 1));
+    const capacity = optional(o, 'capacity', INITIAL_CAPACITY, (n, v) => integer(n, v, 0, 2 ** 31 - 1));
     this.#l2 = new Float64Array(capacity);
     this.#l1 = new Float64Array(capacity);
     this.#skipped = new Uint8Array(capacity);
@@ -163,7 +171,7 @@ export class NormTrace {
    * @example
    * ```ts
    * const t = NormTrace.fromArrays({ kind: 'sgd', l2: [3, 2, 1], l1: [30, 20, 10] });
-   * t.length; // 3
+   * t.length; // → 3
    * ```
    */
   static fromArrays(arrays: {
@@ -173,10 +181,9 @@ export class NormTrace {
     skipped?: ArrayLike<number>;
     lr?: ArrayLike<number>;
   }): NormTrace {
-    const a = optionsObject<NormTraceOptions>('arrays', arrays);
-    if (arrays === undefined) throw typeError('arrays', 'an object with kind, l2 and l1', arrays);
+    const a = readOptions('arrays', arrays, ['kind', 'l2', 'l1', 'skipped', 'lr'], { required: true });
     const n = arrayLength('arrays.l2', a.l2);
-    return new NormTrace({ ...a, kind: a.kind as OptimizerKind, capacity: n });
+    return new NormTrace({ ...(a as unknown as NormTraceOptions), capacity: n });
   }
 
   /** The optimizer this trace records. */
@@ -392,16 +399,18 @@ export class NormTrace {
    *
    * @example
    * ```ts
-   * await trace.save('runs/adamw.trace.json');
+   * const trace = NormTrace.fromArrays({ kind: 'adamw', l2: [1, 2], l1: [10, 20] });
+   * await trace.save(path.join(dir, 'adamw.trace.json'));
+   * NormTrace.loadSync(path.join(dir, 'adamw.trace.json')).length; // → 2
    * ```
    */
   async save(path: string): Promise<void> {
-    await writeFileAtomic(checkPath(path), this.#jsonChunks());
+    await writeFileAtomic(filePath('path', path), this.#jsonChunks());
   }
 
   /** {@link NormTrace.save}, synchronously. */
   saveSync(path: string): void {
-    writeFileAtomicSync(checkPath(path), this.#jsonChunks());
+    writeFileAtomicSync(filePath('path', path), this.#jsonChunks());
   }
 
   /**
@@ -410,13 +419,13 @@ export class NormTrace {
    * (The file is read whole: traces up to a few million steps.)
    */
   static async load(path: string): Promise<NormTrace> {
-    const p = checkPath(path);
+    const p = filePath('path', path);
     return parseTraceFile(p, await fsp.readFile(p, 'utf8'));
   }
 
   /** {@link NormTrace.load}, synchronously. */
   static loadSync(path: string): NormTrace {
-    const p = checkPath(path);
+    const p = filePath('path', path);
     return parseTraceFile(p, fs.readFileSync(p, 'utf8'));
   }
 
@@ -440,7 +449,7 @@ export class NormTrace {
    * @example
    * ```ts
    * NormTrace.fromArrays({ kind: 'sgd', l2: [2], l1: [3], lr: [0.1] }).toCSV();
-   * // 'step,l2,l1,skipped,lr\n0,2,3,0,0.1\n'
+   * // → 'step,l2,l1,skipped,lr\n0,2,3,0,0.1\n'
    * ```
    */
   toCSV(): string {
@@ -449,12 +458,12 @@ export class NormTrace {
 
   /** Writes {@link NormTrace.toCSV} to a file, atomically. */
   async saveCSV(path: string): Promise<void> {
-    await writeFileAtomic(checkPath(path), this.#csvChunks());
+    await writeFileAtomic(filePath('path', path), this.#csvChunks());
   }
 
   /** {@link NormTrace.saveCSV}, synchronously. */
   saveCSVSync(path: string): void {
-    writeFileAtomicSync(checkPath(path), this.#csvChunks());
+    writeFileAtomicSync(filePath('path', path), this.#csvChunks());
   }
 
   /**
@@ -471,10 +480,14 @@ export class NormTrace {
    * and so is a trace where every step was skipped.
    */
   refinementNorms(opts?: TraceRefineOptions): RefinementNorms {
-    const o = optionsObject<TraceRefineOptions>('options', opts) as Record<string, unknown>;
-    const method = opt(o, 'method', refineMethodForKind(this.#kind), (n, v) => oneOf(n, v, ['sgd', 'adam'] as const));
-    const norm = opt(o, 'norm', method === 'sgd' ? 'l2' : 'l1', (n, v) => oneOf(n, v, ['l2', 'l1'] as const));
-    const policy = opt(o, 'skipped', 'fill' as SkippedPolicy, (n, v) => oneOf(n, v, ['fill', 'drop'] as const));
+    return this.#norms(readOptions('options', opts, [...REFINE_KEYS, ...TRACE_REFINE_KEYS]));
+  }
+
+  /** {@link NormTrace.refinementNorms} on options already read. */
+  #norms(o: OptionValues): RefinementNorms {
+    const method = optional(o, 'method', refineMethodForKind(this.#kind), (n, v) => oneOf(n, v, ['sgd', 'adam'] as const));
+    const norm = optional(o, 'norm', method === 'sgd' ? 'l2' : 'l1', (n, v) => oneOf(n, v, ['l2', 'l1'] as const));
+    const policy = optional(o, 'skipped', 'fill' as SkippedPolicy, (n, v) => oneOf(n, v, ['fill', 'drop'] as const));
     const src = norm === 'l2' ? this.l2 : this.l1;
     const sk = this.skipped;
     const n = this.#length;
@@ -523,8 +536,8 @@ export class NormTrace {
    * @example
    * ```ts
    * const t = NormTrace.fromArrays({ kind: 'sgd', l2: [1, 1, NaN, 1, 1], l1: [9, 9, NaN, 9, 9], skipped: [0, 0, 1, 0, 0] });
-   * t.refine();                      // Float64Array [1, 0.75, 0.5, 0.25, 0]
-   * t.refine({ skipped: 'drop' });   // Float64Array [1, 2/3, 1/3, 0]
+   * t.refine();                      // → [1, 0.75, 0.5, 0.25, 0]
+   * t.refine({ skipped: 'drop' });   // ≈ [1, 2 / 3, 1 / 3, 0]
    * ```
    */
   refine(opts?: TraceRefineOptions): Float64Array {
@@ -533,8 +546,9 @@ export class NormTrace {
 
   /** {@link NormTrace.refine}, also returning the norms used, the smoothed norms and the width. */
   refineDetailed(opts?: TraceRefineOptions): RefinementResult & { input: RefinementNorms } {
-    const input = this.refinementNorms(opts);
-    const o = (opts ?? {}) as TraceRefineOptions;
+    const values = readOptions('options', opts, [...REFINE_KEYS, ...TRACE_REFINE_KEYS]);
+    const input = this.#norms(values);
+    const o = values as TraceRefineOptions;
     const r = refineScheduleDetailed(input.norms, {
       method: input.method,
       ...(o.tau !== undefined && { tau: o.tau }),
@@ -549,8 +563,9 @@ export class NormTrace {
    * for {@link NormTrace.refine}.
    */
   refineByBound(opts?: TraceRefineOptions & Omit<RefineByBoundOptions, 'method'>): RefineByBoundResult & { input: RefinementNorms } {
-    const input = this.refinementNorms(opts);
-    const { norm: _n, skipped: _s, ...rest } = (opts ?? {}) as TraceRefineOptions & RefineByBoundOptions;
+    const o = readOptions('options', opts, [...REFINE_KEYS, ...BOUND_KEYS, ...TRACE_REFINE_KEYS]);
+    const input = this.#norms(o);
+    const { norm: _n, skipped: _s, ...rest } = o as unknown as TraceRefineOptions & RefineByBoundOptions;
     const r = refineByBoundDetailed(input.norms, { ...rest, method: input.method });
     return { ...r, input };
   }
@@ -572,12 +587,6 @@ function parseTraceFile(path: string, text: string): NormTrace {
     const Ctor = err instanceof TypeError ? TypeError : err instanceof RangeError ? RangeError : Error;
     throw new Ctor(`Cannot read a NormTrace from ${path}: ${err.message}`);
   }
-}
-
-function checkPath(path: unknown): string {
-  if (typeof path !== 'string') throw typeError('path', 'a file path string', path);
-  if (path.length === 0) throw rangeError('path', 'a non-empty file path', path);
-  return path;
 }
 
 function arrayLength(name: string, a: unknown): number {
@@ -625,108 +634,4 @@ function decodeNumber(name: string, v: unknown): number {
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
   throw typeError(name, 'a number or "NaN", "Infinity", "-Infinity"', v);
-}
-
-function tempPathFor(path: string): string {
-  const dir = nodePath.dirname(path);
-  const base = nodePath.basename(path);
-  return nodePath.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/**
- * Writes a file atomically: the content goes to a temporary file in the same directory,
- * which is fsynced and renamed over `path` (then the directory is fsynced where the platform
- * allows). Readers see the old file or the new one, never a partial one; on error the
- * temporary file is removed.
- *
- * @param content - a string, bytes, or an iterable of chunks (written in order).
- * @example
- * ```ts
- * await writeFileAtomic('schedule.json', JSON.stringify(data));
- * ```
- */
-export async function writeFileAtomic(path: string, content: string | Uint8Array | Iterable<string | Uint8Array>): Promise<void> {
-  const target = checkPath(path);
-  const tmp = tempPathFor(target);
-  const fh = await fsp.open(tmp, 'wx', 0o644);
-  try {
-    for (const c of chunksOf(content)) {
-      let off = 0;
-      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
-    }
-    await fh.sync();
-    await fh.close();
-    await fsp.rename(tmp, target);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fsyncDir(nodePath.dirname(target));
-}
-
-/**
- * {@link writeFileAtomic}, synchronously.
- * @example
- * ```ts
- * writeFileAtomicSync('out.svg', svg);
- * ```
- */
-export function writeFileAtomicSync(path: string, content: string | Uint8Array | Iterable<string | Uint8Array>): void {
-  const target = checkPath(path);
-  const tmp = tempPathFor(target);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
-  let closed = false;
-  try {
-    for (const c of chunksOf(content)) {
-      let off = 0;
-      while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-    }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    closed = true;
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    if (!closed) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failed */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
-    throw e;
-  }
-  try {
-    const dfd = fs.openSync(nodePath.dirname(target), 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    /* directories cannot be fsynced on every platform */
-  }
-}
-
-function* chunksOf(content: string | Uint8Array | Iterable<string | Uint8Array>): Generator<Uint8Array> {
-  const chunks = typeof content === 'string' || content instanceof Uint8Array ? [content] : content;
-  for (const c of chunks) yield typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const dh = await fsp.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* directories cannot be fsynced on every platform */
-  }
 }

@@ -1,11 +1,22 @@
 /**
- * Argument validation shared by every factory and optimizer.
+ * Argument validation: the one module every factory, optimizer, trace, refinement, the tfjs
+ * adapter and the CLI check their arguments with.
  *
- * One message shape for everything:
- *   "Expected <what> for <name> but received <value>"
- * `TypeError` when the type is wrong, `RangeError` when the type is right but the value is
- * out of range. C++ re-checks cheaply but trusts what passes here.
+ * - One message shape for a bad value: "Expected <what> for <name> but received <value>",
+ *   a `TypeError` when the type is wrong, a `RangeError` when the type is right but the value
+ *   is out of range.
+ * - One way to read an options object: {@link readOptions} checks that it is a plain object,
+ *   rejects unknown keys with "Unknown option <name>.<key>; expected one of 'a', 'b'" (a
+ *   `TypeError`, as the TypeScript compiler reports an excess property), and reads every key
+ *   once into a snapshot, so that a getter is never read twice; {@link required} and
+ *   {@link optional} then check one key each.
+ * - One checker per kind of value (finite, nonNegative, positive, inInterval, integer,
+ *   boolean, oneOf, numberArray, float32Array, schedule, filePath...), each `(name, value)`.
+ *
+ * C++ re-checks cheaply but trusts what passes here.
+ * @module
  */
+import type { Schedule } from './schedules/types.js';
 
 /** A short, printable description of any value, used in error messages. */
 export function describe(value: unknown): string {
@@ -58,13 +69,14 @@ export function finite(name: string, value: unknown): number {
   return value;
 }
 
-/** A finite number >= 0 (or > 0 when `strict`). */
+/** A finite number >= 0 (learning rates, weight decay, eps...). */
 export function nonNegative(name: string, value: unknown): number {
   const v = finite(name, value);
   if (v < 0) throw rangeError(name, 'a finite number >= 0', value);
   return v;
 }
 
+/** A finite number > 0. */
 export function positive(name: string, value: unknown): number {
   if (typeof value !== 'number') throw typeError(name, 'a finite number > 0', value);
   if (!Number.isFinite(value) || value <= 0) throw rangeError(name, 'a finite number > 0', value);
@@ -107,30 +119,34 @@ export function integer(name: string, value: unknown, min = -Number.MAX_SAFE_INT
   return value;
 }
 
+/** A safe integer >= 1. */
+export function positiveInteger(name: string, value: unknown): number {
+  return integer(name, value, 1);
+}
+
+/** A safe integer >= 0. */
+export function nonNegativeInteger(name: string, value: unknown): number {
+  return integer(name, value, 0);
+}
+
+/** `true` or `false`. */
 export function boolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw typeError(name, 'a boolean', value);
   return value;
 }
 
+/** Any function. */
 export function func<T extends (...args: never[]) => unknown>(name: string, value: unknown): T {
   if (typeof value !== 'function') throw typeError(name, 'a function', value);
   return value as T;
 }
 
+/** One of the given strings. */
 export function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   const what = `one of ${choices.map((c) => `'${c}'`).join(', ')}`;
   if (typeof value !== 'string') throw typeError(name, what, value);
   if (!(choices as readonly string[]).includes(value)) throw rangeError(name, what, value);
   return value as T;
-}
-
-/** An options object (plain object, not null, not an array); `undefined` gives `{}`. */
-export function options<T extends object>(name: string, value: unknown): Partial<T> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw typeError(name, 'an options object', value);
-  }
-  return value as Partial<T>;
 }
 
 /** A Float32Array whose buffer is attached (a detached one has byteLength 0 and length 0). */
@@ -168,15 +184,162 @@ export function numberArray(name: string, value: unknown): Float64Array {
   throw typeError(name, 'an array of numbers', value);
 }
 
-/** Reads `opts[key]`, applying `check` when present, else returning `fallback`. */
+/** An array (or a typed array other than BigInt) of numbers, each checked by `check` (names `name[i]`). */
+export function numberList(name: string, value: unknown, check: (name: string, value: unknown) => number): number[] {
+  let list: ArrayLike<unknown>;
+  if (Array.isArray(value)) list = value;
+  else if (
+    ArrayBuffer.isView(value) &&
+    !(value instanceof DataView) &&
+    !(value instanceof BigInt64Array) &&
+    !(value instanceof BigUint64Array)
+  ) {
+    list = value as unknown as ArrayLike<number>;
+  } else {
+    throw typeError(name, 'an array of numbers', value);
+  }
+  const out: number[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = check(`${name}[${i}]`, list[i]);
+  return out;
+}
+
+/** A non-empty file path string. */
+export function filePath(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw typeError(name, 'a file path string', value);
+  if (value.length === 0) throw rangeError(name, 'a non-empty file path', value);
+  return value;
+}
+
+// --- schedules -----------------------------------------------------------------------------------
+
+/** A schedule argument: any function of the step. */
+export function schedule(name: string, value: unknown): Schedule {
+  if (typeof value !== 'function') throw typeError(name, 'a schedule (a function of the step)', value);
+  return value as Schedule;
+}
+
+/** A non-empty array of schedules. */
+export function scheduleArray(name: string, value: unknown): Schedule[] {
+  if (!Array.isArray(value)) throw typeError(name, 'an array of schedules', value);
+  if (value.length === 0) throw rangeError(name, 'a non-empty array of schedules', value);
+  return value.map((s, i) => schedule(`${name}[${i}]`, s));
+}
+
+/**
+ * Calls `fn(step)` and checks that it returns a finite number; `what` names the call in the
+ * message, e.g. `schedule(0)`.
+ */
+export function scheduleValue(what: string, fn: Schedule, step: number): number {
+  const v = fn(step) as unknown;
+  if (typeof v !== 'number') throw typeError(what, 'a finite number', v);
+  if (!Number.isFinite(v)) throw rangeError(what, 'a finite number', v);
+  return v;
+}
+
+// --- options objects -----------------------------------------------------------------------------
+
+/** Where a snapshot from {@link readOptions} keeps its name (a symbol: not an option key). */
+const NAME = Symbol('options name');
+
+/** The options object read by {@link readOptions}: a snapshot of the caller's own keys. */
+export type OptionValues = Readonly<Record<string, unknown>>;
+
+/**
+ * Builds (does not throw) the standard error for an option key that is not known:
+ * "Unknown option options.foo; expected one of 'a', 'b'".
+ */
+export function unknownOption(name: string, key: string, known: readonly string[]): TypeError {
+  const list = known.length === 0 ? 'no options' : `one of ${known.map((k) => `'${k}'`).join(', ')}`;
+  return new TypeError(`Unknown option ${name}.${key}; expected ${list}`);
+}
+
+/** Throws {@link unknownOption} for the first own key of `o` that is not in `known`. */
+export function rejectUnknownKeys(o: object, known: readonly string[], name: string): void {
+  for (const key of Object.keys(o)) if (!known.includes(key)) throw unknownOption(name, key, known);
+}
+
+/**
+ * Reads an options object, the one way every API does:
+ * - `undefined` gives `{}` (all defaults), unless `required` is set; anything but a plain
+ *   object (null, an array, a number...) is a `TypeError` naming `name`;
+ * - a key not in `known` is a `TypeError` from {@link unknownOption} (`warmupSteps` instead
+ *   of `warmup` would otherwise be silently ignored);
+ * - every own key is read exactly once, into a frozen snapshot: a getter cannot return one
+ *   value to validation and another to use.
+ *
+ * Then {@link required} and {@link optional} check one key each, naming it `<name>.<key>`.
+ *
+ * @example
+ * ```ts
+ * const o = readOptions('options', { peak: 0.1 }, ['peak', 'steps']);
+ * optional(o, 'peak', 1, positive);            // → 0.1
+ * optional(o, 'steps', 100, positiveInteger);  // → 100
+ * ```
+ * and `readOptions('options', { peek: 0.1 }, ['peak', 'steps'])` throws
+ * `TypeError: Unknown option options.peek; expected one of 'peak', 'steps'`.
+ */
+export function readOptions(
+  name: string,
+  value: unknown,
+  known: readonly string[],
+  { required: mustExist = false }: { required?: boolean } = {},
+): OptionValues {
+  if (value === undefined && !mustExist) return Object.freeze({ [NAME]: name }) as OptionValues;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw typeError(name, 'an options object', value);
+  }
+  const snapshot: Record<string | symbol, unknown> = { [NAME]: name };
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw unknownOption(name, key, known);
+    snapshot[key] = (value as Record<string, unknown>)[key];
+  }
+  return Object.freeze(snapshot) as OptionValues;
+}
+
+function optionName(o: OptionValues, key: string, prefix?: string): string {
+  return `${prefix ?? ((o as Record<symbol, unknown>)[NAME] as string | undefined) ?? 'options'}.${key}`;
+}
+
+/** `o[key]` checked by `check`; a missing key goes to `check` as `undefined` (its error names `<name>.<key>`). */
+export function required<T>(o: OptionValues, key: string, check: (name: string, value: unknown) => T, prefix?: string): T {
+  return check(optionName(o, key, prefix), o[key]);
+}
+
+/** `o[key]` checked by `check`, or `fallback` when it is absent or `undefined`. */
+export function optional<T>(
+  o: OptionValues,
+  key: string,
+  fallback: T,
+  check: (name: string, value: unknown) => T,
+  prefix?: string,
+): T {
+  const v = o[key];
+  return v === undefined ? fallback : check(optionName(o, key, prefix), v);
+}
+
+/**
+ * An options object (plain object, not null, not an array); `undefined` gives `{}`. Reads
+ * nothing and accepts any key: prefer {@link readOptions}.
+ * @deprecated kept while `optim/options.ts` moves to `readOptions`.
+ */
+export function options<T extends object>(name: string, value: unknown): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw typeError(name, 'an options object', value);
+  }
+  return value as Partial<T>;
+}
+
+/**
+ * {@link optional} with the prefix given explicitly (default `'options'`).
+ * @deprecated kept while `optim/options.ts` moves to `readOptions`; use {@link optional}.
+ */
 export function opt<T>(
-  opts: Record<string, unknown>,
+  o: Record<string, unknown>,
   key: string,
   fallback: T,
   check: (name: string, value: unknown) => T,
   prefix = 'options',
 ): T {
-  const v = opts[key];
-  if (v === undefined) return fallback;
-  return check(`${prefix}.${key}`, v);
+  return optional(o, key, fallback, check, prefix);
 }

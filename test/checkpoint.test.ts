@@ -17,6 +17,7 @@ import {
   Adam,
   AdamW,
   CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
   CheckpointError,
   SGD,
   buildInfo,
@@ -358,7 +359,7 @@ describe('checkpoint files', () => {
     const b = fs.readFileSync(p);
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     expect(b.subarray(0, 8).toString('latin1')).toBe(CHECKPOINT_MAGIC);
-    expect(dv.getUint32(8, true)).toBe(1); // version
+    expect(dv.getUint32(8, true)).toBe(CHECKPOINT_VERSION); // version (2: with groups)
     expect(dv.getUint32(12, true)).toBe(1); // adam
     expect(dv.getUint32(16, true)).toBe(3); // tensors
     expect(dv.getUint32(20, true)).toBe(2); // expAvg, expAvgSq
@@ -369,7 +370,13 @@ describe('checkpoint files', () => {
     expect(dv.getFloat64(56, true)).toBe(b.length);
     expect([0, 1, 2].map((i) => dv.getFloat64(64 + 8 * i, true))).toEqual([5, 0, 3]);
     const json = JSON.parse(b.subarray(88, 88 + jsonBytes).toString('utf8'));
-    expect(json).toEqual({ lr: 0.1, nextLr: 0.1, hyperparameters: expect.any(Object), state: ['expAvg', 'expAvgSq'] });
+    expect(json).toEqual({
+      lr: 0.1,
+      nextLr: 0.1,
+      hyperparameters: expect.any(Object),
+      state: ['expAvg', 'expAvgSq'],
+      groups: [{ tensors: [0, 1, 2], hyperparameters: expect.any(Object), lr: 0.1 }],
+    });
     const dataAt = 88 + Math.ceil(jsonBytes / 8) * 8;
     expect(new Float32Array(b.buffer.slice(b.byteOffset + dataAt, b.byteOffset + dataAt + 20))).toEqual(o.readParams(0));
     const digest = createHash('sha256').update(b.subarray(0, b.length - 32)).digest();
@@ -506,7 +513,7 @@ describe('checkpoint files', () => {
     wrongMagic.write('XXXX', 0, 'latin1');
     expectRejected(wrongMagic, 'ERR_CHECKPOINT_NOT_A_CHECKPOINT');
     const newer = Buffer.from(b);
-    newer.writeUInt32LE(2, 8);
+    newer.writeUInt32LE(CHECKPOINT_VERSION + 1, 8);
     expectRejected(resign(newer), 'ERR_CHECKPOINT_VERSION');
     expectRejected(Buffer.concat([b, Buffer.alloc(8)]), 'ERR_CHECKPOINT_CORRUPT');
   });

@@ -8,7 +8,7 @@ import { runCli } from '../src/cli.js';
 import { loadSplit, type Dataset } from '../src/demo/data.js';
 import { loadEngine } from '../src/demo/engine.js';
 import { mlp, softmaxRegression, type Model } from '../src/demo/models.js';
-import { Rng } from '../src/demo/rng.js';
+import { Rng } from '../src/random.js';
 import { stepsFor, train } from '../src/demo/train.js';
 import { linearDecay } from '../src/schedules/index.js';
 

@@ -6,15 +6,18 @@
  *
  * `npm test` runs FUZZ_RUNS (default 300) configurations; the long run is
  * `FUZZ_RUNS=10000 npx vitest run test/fuzz.test.ts` (or `node scripts/fuzz.mjs 10000`).
- * A failure prints the seed and the shrunk configuration; replay with FUZZ_SEED=<seed>.
+ * The seed is fixed by default and printed; a failure prints it with the shrunk configuration.
+ * FUSED_OPTIM_TEST_SEED=<seed> replays a run or explores other configurations
+ * (`node scripts/fuzz.mjs` draws a fresh one per long run).
  */
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
 
+import { testSeed } from './support/seed.js';
 import { FUZZ_TOL, NORM_TOL, fuzzConfig, runBits, runFuzzConfig } from './support/fuzz.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const SEED = process.env.FUZZ_SEED === undefined ? (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0 : Number(process.env.FUZZ_SEED);
+const SEED = testSeed('fuzz', 1130);
 
 test(`${RUNS} random configurations match the float64 reference (max relative error <= ${FUZZ_TOL})`, () => {
   const stats = { runs: 0, worst: 0, where: '', normErr: 0, elements: 0, skipped: 0, byKind: {} as Record<string, number> };

@@ -1,6 +1,6 @@
 /**
  * The fused CPU steps against the plain float64 reference (test/support/reference.ts), over
- * 7 steps, on odd lengths (tails of every SIMD width and chunk), fresh random data each run.
+ * 7 steps, on odd lengths (tails of every SIMD width and chunk), random data from a fixed seed (FUSED_OPTIM_TEST_SEED overrides it; see test/support/seed.ts).
  *
  * Tolerances: params and states use the condition-scaled relative error of the fuzz tests
  * (test/support/fuzz.ts): |a − e| / max(|e|, σ) ≤ 1e-5, σ being the same formulas evaluated on
@@ -14,6 +14,7 @@ import { describe, expect, test } from 'vitest';
 
 import { Adam, AdamW, SGD, adamStep, linearDecay, sgdStep } from '../src/index.js';
 import { FUZZ_TOL, type Scales, stepScales, worstError } from './support/fuzz.js';
+import { testSeed } from './support/seed.js';
 import { type RefAdamOptions, type RefSgdOptions, randomF32, refAdamStep, refSgdStep, rng } from './support/reference.js';
 
 const STEPS = 7;
@@ -50,8 +51,7 @@ function scaleOptions(o: Partial<RefAdamOptions & RefSgdOptions>) {
   };
 }
 
-const seed = Number(process.env.FUSED_OPTIM_TEST_SEED ?? ((Date.now() ^ (Math.random() * 2 ** 31)) >>> 0));
-console.log(`optim.steps: random seed ${seed} (fresh data every run)`);
+const seed = testSeed('optim.steps', 20261202);
 
 const ADAM: RefAdamOptions = {
   lr: 1e-3,

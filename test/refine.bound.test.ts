@@ -7,7 +7,7 @@ import { lastIterateBound, refineByBound, refineByBoundDetailed, refineSchedule 
 import { mulberry32 as rng } from '../src/random.js';
 
 
-/** B written straight from the formula in PAPERS.md (1-based t, O(T²)). */
+/** B written straight from the formula in docs/papers.md (1-based t, O(T²)). */
 function boundByDefinition(eta: number[], G: number[], D: number, method: 'sgd' | 'adam'): number {
   const T = eta.length;
   const q = G.map((g) => (method === 'sgd' ? g * g : g));
@@ -35,7 +35,7 @@ describe('lastIterateBound', () => {
     expect(Array.from(r.gradient)).toEqual([0.875, -0.125]);
   });
 
-  it('matches the formula of PAPERS.md', () => {
+  it('matches the formula of docs/papers.md', () => {
     const r = rng(5);
     for (const T of [1, 2, 3, 10, 37]) {
       const eta = Array.from({ length: T }, () => 0.01 + r());

@@ -54,7 +54,9 @@ describe('message shape', () => {
   it('"Expected <what> for <name> but received <value>"', () => {
     expectThrow(() => linearDecay({ peak: -1, steps: 10 }), R, /^Expected a finite number >= 0 for options\.peak but received -1 of type number$/);
     expectThrow(() => linearDecay({ peak: 1, steps: 10, warmup: 11 }), R, /^Expected an integer in \[0, 10\] for options\.warmup but received 11 of type number$/);
-    expectThrow(() => linearDecay(bad({ peak: 1, steps: 10, warmupSteps: 5 })), T, /^Expected a known option \(peak, steps, end, warmup, warmupFrom\) for options\.warmupSteps but received 5 of type number$/);
+  });
+  it('an unknown option key: "Unknown option <name>.<key>; expected one of ..." (the same everywhere)', () => {
+    expectThrow(() => linearDecay(bad({ peak: 1, steps: 10, warmupSteps: 5 })), T, /^Unknown option options\.warmupSteps; expected one of 'peak', 'steps', 'end', 'warmup', 'warmupFrom'$/);
   });
 });
 

@@ -3,6 +3,7 @@
  * identities between them and the factories.
  */
 import { describe, expect, it } from 'vitest';
+import { scheduleFromValues } from '../src/refine/index.js';
 import {
   constant,
   cosineDecay,
@@ -160,5 +161,18 @@ describe('fromArray / materialize', () => {
     values[0] = 100;
     expect([0, 0.5, 0.999, 1, 2.5].map((t) => s(t))).toEqual([5, 5, 5, 4, 3]);
     expect(fromArray(new Float32Array([0.5, 0.25]))(1)).toBe(0.25);
+  });
+  it("stretched over `steps`: the same conversion as refine's scheduleFromValues", () => {
+    const values = [1, 0.6, 0.5, 0.1, 0];
+    const probes = [-2, 0, 1, 2.5, 3, 7, 10, 11, 12, 1e9, Infinity];
+    for (const steps of [2, 5, 9, 12]) {
+      const a = fromArray(values, { steps });
+      const b = scheduleFromValues(values, { steps });
+      expect(probes.map((t) => a(t))).toEqual(probes.map((t) => b(t)));
+    }
+    expect([0, 1, 2, 3, 4].map((t) => fromArray([1, 0.5, 0], { steps: 5 })(t))).toEqual([1, 0.75, 0.5, 0.25, 0]);
+    expect(fromArray([1, 0.5], { steps: 3, after: 'zero' })(3)).toBe(0);
+    expect(Number.isNaN(fromArray([1, 0.5], { steps: 3 })(NaN))).toBe(true);
+    expect(() => fromArray([1], { steps: 1 })).toThrow(/^Expected an integer >= 2 for options\.steps but received 1/);
   });
 });

@@ -11,7 +11,7 @@
 // space, new input distribution): the old task is digits 0-9, the new task is other digits
 // 0-9 whose pixels go through one fixed random permutation ("permuted MNIST").
 import { QUICK, SEEDS, log, loadSplit, mlp, saveJson, schedule, stepsFor, thin, train } from './common.mjs';
-import { Rng } from '../../dist/demo/rng.js';
+import { Rng } from '../../dist/random.js';
 
 const VARIANT = process.env.VARIANT ?? 'split';
 

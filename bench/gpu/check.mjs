@@ -1,4 +1,4 @@
-// The CUDA check of the GPU host (GPU.md), as plain Node on dist/ (no node_modules there):
+// The CUDA check of the GPU host (bench/gpu/README.md), as plain Node on dist/ (no node_modules there):
 //   1. parity: every optimizer and option against the CPU backend (bench/gpu/parity.mjs),
 //      max relative errors per case; device behaviour checks (lazy outcomes, OOM, errors);
 //   2. the ceiling: device-to-device copy bandwidth, through the addon (cudaCopyTimes);

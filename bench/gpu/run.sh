@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CUDA check on a GPU host, in one go (/work/shared/GPU.md): GPU info, the addon (rebuilt
+# The CUDA check on a GPU host, in one go (bench/gpu/README.md): GPU info, the addon (rebuilt
 # here with cmake when it does not load or reports CUDA unavailable), CUDA-vs-CPU parity,
 # copy bandwidth, our fused steps and PyTorch's on the same cases, and the closing table.
 #

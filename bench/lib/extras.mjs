@@ -10,8 +10,9 @@
  */
 import { Bench } from 'tinybench';
 import { Adam, adamStep } from '../../dist/index.js';
-import { HP, OUT, loadNative } from '../../dist/native.js';
-import { packAdam, ADAM_DEFAULTS } from '../../dist/optim/options.js';
+import { HP, OUT, hpLength, loadNative } from '../../dist/native.js';
+import { packHeader, resolveGradient } from '../../dist/optim/options.js';
+import { ADAM, packGroup } from '../../dist/optim/rules/index.js';
 import { CONTENDERS, makeOptimizer } from './contenders.mjs';
 import { makeCase } from './cases.mjs';
 import { sampleIndices } from './data.mjs';
@@ -34,9 +35,10 @@ export async function overheadExtra(opts, onProgress) {
     const m = new Float32Array(n);
     const v = new Float32Array(n);
     const fopts = { ...SCENARIOS.adam.hp, step: 0, threads: 1 };
-    const hp = new Float64Array(HP.count);
+    const hp = new Float64Array(hpLength(1));
     const o = new Float64Array(OUT.count);
-    packAdam(hp, { ...ADAM_DEFAULTS, ...SCENARIOS.adam.hp }, SCENARIOS.adam.hp.lr, 1);
+    packHeader(hp, resolveGradient(SCENARIOS.adam.hp, 'hp'), 1, 1);
+    packGroup(ADAM, { ...ADAM.defaults, ...SCENARIOS.adam.hp }, SCENARIOS.adam.hp.lr, hp, HP.header);
     const withTrace = makeOptimizer(SCENARIOS.adam, c, { threads: 1 });
     const noTrace = makeOptimizer(SCENARIOS.adam, c, { threads: 1, traceCapacity: 0 });
     withTrace.grads[0].set(g);
@@ -49,10 +51,11 @@ export async function overheadExtra(opts, onProgress) {
           adamStep(p, g, m, v, fopts);
         }
       },
-      'addon adamStep (no JS checks)': () => {
+      'addon functionalStep (no JS checks)': () => {
+        const state = [m, v];
         for (let k = 0; k < CALLS_PER_ITERATION; k++) {
           hp[HP.step] = ++t;
-          native.adamStep(p, g, m, v, hp, o, 1);
+          native.functionalStep(ADAM.native.code, p, g, state, hp, o, 1);
         }
       },
       'Adam.step() (trace on)': () => {

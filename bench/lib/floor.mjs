@@ -23,7 +23,7 @@ export function floorInstance(arrays, threads) {
   const inst = {
     steps: 0,
     step: () => {
-      native.streamFloor(a, b, c, d, 1e-9, threads);
+      native.bench.streamFloor(a, b, c, d, 1e-9, threads);
       inst.steps++;
     },
   };

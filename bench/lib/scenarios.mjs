@@ -5,8 +5,8 @@
 
 /**
  * Hyperparameters are those of the PyTorch defaults (AdamW: weight decay 0.01), lr 1e-3.
- * `bytesPerParam` is the least memory traffic of a step in fp32 (DESIGN.md "Performance
- * model"): Adam reads p, g, m, v and writes p, m, v = 7 x 4 B = 28 B; SGD with momentum reads
+ * `bytesPerParam` is the least memory traffic of a step in fp32 (docs/design.md,
+ * "Performance model"): Adam reads p, g, m, v and writes p, m, v = 7 x 4 B = 28 B; SGD with momentum reads
  * p, g, buf and writes p, buf = 5 x 4 B = 20 B.
  */
 export const SCENARIOS = {

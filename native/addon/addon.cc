@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "../core/device_api.h"
 #include "../core/layout.h"
 #include "../core/step_args.h"
 #include "../cpu/dispatch.h"
 #include "../cpu/engine.h"
 #include "../cpu/pool.h"
+#include "../cuda/api.h"
 #include "require.h"
 
 #ifndef FO_VERSION
@@ -101,47 +101,43 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The layout of one tensor of n elements, kept per thread: callers of the functional steps
-// usually repeat one size, and rebuilding the chunk table was a third of a small call's cost.
-const Layout& single_tensor_layout(int64_t n) {
-  thread_local Layout cached = Layout::packed({0}, false);
-  if (cached.length[0] != n) cached = Layout::packed({n}, false);
-  return cached;
-}
-
 // Checks that `a` does not overlap `b` in memory (the update would read what it just wrote).
 bool overlaps(const void* a, size_t abytes, const void* b, size_t bbytes) {
   auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
   return abytes > 0 && bbytes > 0 && pa < pb + bbytes && pb < pa + abytes;
 }
 
-// adamStep(p, g, m, v, hp, out, threads) / sgdStep(p, g, buf | null, hp, out, threads)
-Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
+// functionalStep(rule, params, grads, state: (Float32Array | null)[], hp, out, threads): one
+// step of `rule` over caller-owned arrays, through a borrowed CPU arena (the same backend
+// interface and engine as the optimizer classes). hp holds one group; hp[kHpStep] is the
+// 1-based index of this step.
+Napi::Value FunctionalStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = require_f32(info, 0, "params");
-  auto g = require_f32(info, 1, "grads");
+  const RuleInfo* rule = require_rule(info, 0);
+  auto p = require_f32(info, 1, "params");
+  auto g = require_f32(info, 2, "grads");
   const size_t n = p.ElementLength();
   if (g.ElementLength() != n) throw_range(env, "Expected grads of the same length as params");
-  float* s1 = nullptr;
-  float* s2 = nullptr;
-  std::pair<const void*, size_t> spans[4] = {{p.Data(), n * 4}, {g.Data(), n * 4}};
+  if (!info[3].IsArray()) throw_type(env, "Expected an array of state arrays");
+  Napi::Array st = info[3].As<Napi::Array>();
+  if (st.Length() != static_cast<uint32_t>(rule->slots)) {
+    throw_range(env, "Expected " + std::to_string(rule->slots) + " state arrays for " + rule->name);
+  }
+  cpu::ArenaPointers ptr{p.Data(), g.Data(), {}};
+  std::pair<const void*, size_t> spans[2 + rules::kMaxSlots] = {{p.Data(), n * 4}, {g.Data(), n * 4}};
   size_t nspans = 2;
-  if (kind == Kind::Adam) {
-    auto m = require_f32(info, 2, "expAvg");
-    auto v = require_f32(info, 3, "expAvgSq");
-    if (m.ElementLength() != n) throw_range(env, "Expected expAvg of the same length as params");
-    if (v.ElementLength() != n) throw_range(env, "Expected expAvgSq of the same length as params");
-    s1 = m.Data();
-    s2 = v.Data();
-    spans[nspans++] = {s1, n * 4};
-    spans[nspans++] = {s2, n * 4};
-  } else if (!info[2].IsNull() && !info[2].IsUndefined()) {
-    auto b = require_f32(info, 2, "momentumBuffer");
-    if (b.ElementLength() != n) {
-      throw_range(env, "Expected momentumBuffer of the same length as params");
+  for (uint32_t k = 0; k < st.Length(); ++k) {
+    Napi::Value v = st.Get(k);
+    if (v.IsNull() || v.IsUndefined()) continue;
+    std::string name = std::string("state ") + rule->slot_names[k];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw_type(env, "Expected a Float32Array for " + name);
     }
-    s1 = b.Data();
-    spans[nspans++] = {s1, n * 4};
+    auto a = v.As<Napi::TypedArrayOf<float>>();
+    if (a.ElementLength() != n) throw_range(env, "Expected " + name + " of the same length as params");
+    if (n > 0 && a.Data() == nullptr) throw_type(env, "Expected an attached Float32Array for " + name);
+    ptr.s[k] = a.Data();
+    spans[nspans++] = {a.Data(), n * 4};
   }
   for (size_t i = 0; i < nspans; ++i) {
     for (size_t j = i + 1; j < nspans; ++j) {
@@ -150,34 +146,51 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info, Kind kind) {
       }
     }
   }
-  const size_t at = kind == Kind::Adam ? 4 : 3;  // hp, out, threads follow the arrays
-  auto hp = require_f64(info, at, "hyperparameters", kHpCount);
-  auto out = require_f64(info, at + 1, "out", kOutCount);
-  int threads = static_cast<int>(require_int(info, at + 2, "threads", 0, 256));
-  HyperParams h = HyperParams::unpack(kind, hp.Data());
-  if (kind == Kind::SGD && h.beta1 != 0.0 && !s1) {
-    throw_type(env, "Expected a Float32Array for momentumBuffer when momentum is not 0");
+  auto hp = require_f64(info, 4, "hyperparameters", hp_length(1));
+  if (hp[kHpGroups] != 1) throw_range(env, "Expected hyperparameters for one group");
+  auto out = require_f64(info, 5, "out", kOutCount);
+  int threads = static_cast<int>(require_int(info, 6, "threads", 0, 256));
+  const StepSettings s = StepSettings::unpack(hp.Data());
+  // Every slot the rule's variant for these hyperparameters reads must be given.
+  {
+    std::vector<uint32_t> words(static_cast<size_t>(rule->consts_bytes) / 4 + 1);
+    rule->make(s.group(0), 1, words.data());
+    const int used = rule->slots_used(rule->variant(words.data()));
+    for (int k = 0; k < used && n > 0; ++k) {
+      if (!ptr.s[k]) {
+        throw_type(env, std::string("Expected a Float32Array for state ") + rule->slot_names[k] +
+                            " with these hyperparameters");
+      }
+    }
   }
   const double step = hp[kHpStep];
   if (!(step >= 1 && step <= 9007199254740991.0)) throw_range(env, "Expected step >= 1");
-  int64_t applied = static_cast<int64_t>(step) - 1;
   try {
-    const Layout& layout = single_tensor_layout(static_cast<int64_t>(n));
-    cpu::StepOutcome o =
-        cpu::run_step(layout, cpu::StepPointers{p.Data(), g.Data(), s1, s2}, h, applied, threads,
-                      nullptr, nullptr);
-    cpu::write_outcome(o, applied, out.Data());
+    // A borrowed arena per thread, rebuilt only when the length or rule changes: callers of
+    // the functional steps usually repeat one size.
+    thread_local std::unique_ptr<cpu::CpuOptimizer> arena;
+    if (!arena || &arena->rule() != rule || arena->layout().length[0] != static_cast<int64_t>(n)) {
+      ArenaSpec spec;
+      spec.rule = rule;
+      spec.layout = Layout::packed({static_cast<int64_t>(n)}, false);
+      spec.tensor_group = {0};
+      spec.groups = 1;
+      arena = std::make_unique<cpu::CpuOptimizer>(std::move(spec), ptr, threads);
+    }
+    arena->rebind(ptr);
+    arena->set_threads(threads);
+    arena->set_applied(static_cast<int64_t>(step) - 1);
+    arena->step(s, out.Data());
   } catch (...) {
     rethrow_as_js(env);
   }
   return env.Undefined();
 }
 
-Napi::Value AdamStep(const Napi::CallbackInfo& info) { return FunctionalStep(info, Kind::Adam); }
-Napi::Value SgdStep(const Napi::CallbackInfo& info) { return FunctionalStep(info, Kind::SGD); }
+// --- benchmark helpers: not part of the optimizer contract ----------------------------------
 
-// streamFloor(a, b, c, d, scale, threads): the memory floor's loop (reads 4 arrays, writes 3),
-// over the same pool and chunking as a step. For benchmarks.
+// bench.streamFloor(a, b, c, d, scale, threads): the memory floor's loop (reads 4 arrays,
+// writes 3), over the same pool and chunking as a step.
 Napi::Value StreamFloor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto a = require_f32(info, 0, "a");
@@ -190,8 +203,9 @@ Napi::Value StreamFloor(const Napi::CallbackInfo& info) {
   }
   float s = static_cast<float>(require_number(info, 4, "scale"));
   int threads = static_cast<int>(require_int(info, 5, "threads", 0, 256));
-  cpu::stream_floor(single_tensor_layout(static_cast<int64_t>(n)), a.Data(), b.Data(), c.Data(),
-                    d.Data(), s, threads);
+  thread_local Layout layout = Layout::packed({0}, false);
+  if (layout.length[0] != static_cast<int64_t>(n)) layout = Layout::packed({static_cast<int64_t>(n)}, false);
+  cpu::bench::stream_floor(layout, a.Data(), b.Data(), c.Data(), d.Data(), s, threads);
   return env.Undefined();
 }
 
@@ -209,7 +223,7 @@ Napi::Value CudaCopyTimes(const Napi::CallbackInfo& info) {
   int64_t bytes = require_int(info, 1, "bytes", 16, int64_t{1} << 40);
   int iters = static_cast<int>(require_int(info, 2, "iters", 1, 100000));
   try {
-    return to_f64(env, cuda::copy_times_ms(device, bytes / 16 * 16, iters));
+    return to_f64(env, cuda::bench::copy_times_ms(device, bytes / 16 * 16, iters));
   } catch (...) {
     rethrow_as_js(env);
   }
@@ -225,11 +239,68 @@ Napi::Value CudaTimeCalls(const Napi::CallbackInfo& info) {
   if (!info[2].IsFunction()) throw_type(env, "Expected a function for fn");
   Napi::Function fn = info[2].As<Napi::Function>();
   try {
-    return to_f64(env, cuda::time_calls(device, iters, [&] { fn.Call({}); }));
+    return to_f64(env, cuda::bench::time_calls(device, iters, [&] { fn.Call({}); }));
   } catch (...) {
     rethrow_as_js(env);
   }
   return env.Undefined();
+}
+
+Napi::Array strings(Napi::Env env, const char* const* names, int n) {
+  Napi::Array a = Napi::Array::New(env, static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) a.Set(static_cast<uint32_t>(i), names[i]);
+  return a;
+}
+
+// The rule registry as TypeScript checks it at load: [{ id, name, fields, slots }].
+Napi::Array RuleTable(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t at = 0;
+  for (int id = 0; id < kRuleCount; ++id) {
+    const RuleInfo* r = rule_info(id);
+    if (!r) continue;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", Napi::Number::New(env, id));
+    o.Set("name", r->name);
+    o.Set("fields", strings(env, r->field_names, r->fields));
+    o.Set("slots", strings(env, r->slot_names, r->slots));
+    out.Set(at++, o);
+  }
+  return out;
+}
+
+// Every index table of the binding (core/step_args.h, core/backend.h).
+Napi::Object LayoutTable(Napi::Env env) {
+  auto num = [&](double v) { return Napi::Number::New(env, v); };
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Object hp = Napi::Object::New(env);
+  hp.Set("maxGradNorm", num(kHpMaxGradNorm));
+  hp.Set("gradScale", num(kHpGradScale));
+  hp.Set("flags", num(kHpFlags));
+  hp.Set("step", num(kHpStep));
+  hp.Set("groups", num(kHpGroups));
+  hp.Set("header", num(kHpHeader));
+  hp.Set("groupStride", num(kHpGroupStride));
+  o.Set("hp", hp);
+  Napi::Object flag = Napi::Object::New(env);
+  flag.Set("skipNonFinite", num(kFlagSkipNonFinite));
+  o.Set("flag", flag);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("l2", num(kOutL2));
+  out.Set("l1", num(kOutL1));
+  out.Set("clipCoef", num(kOutClipCoef));
+  out.Set("skipped", num(kOutSkipped));
+  out.Set("nonFinite", num(kOutNonFinite));
+  out.Set("applied", num(kOutApplied));
+  out.Set("count", num(kOutCount));
+  o.Set("out", out);
+  Napi::Object slot = Napi::Object::New(env);
+  slot.Set("params", num(kParams));
+  slot.Set("grads", num(kGrads));
+  slot.Set("firstState", num(kFirstState));
+  o.Set("slot", slot);
+  o.Set("traceFields", num(kTraceFields));
+  return o;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -239,14 +310,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("setSimd", Napi::Function::New(env, SetSimd, "setSimd"));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("streamFloor", Napi::Function::New(env, StreamFloor, "streamFloor"));
-  exports.Set("cudaCopyTimes", Napi::Function::New(env, CudaCopyTimes, "cudaCopyTimes"));
-  exports.Set("cudaTimeCalls", Napi::Function::New(env, CudaTimeCalls, "cudaTimeCalls"));
-  exports.Set("HP_COUNT", Napi::Number::New(env, kHpCount));
-  exports.Set("OUT_COUNT", Napi::Number::New(env, kOutCount));
-  exports.Set("TRACE_FIELDS", Napi::Number::New(env, kTraceFields));
+  exports.Set("functionalStep", Napi::Function::New(env, FunctionalStep, "functionalStep"));
+  exports.Set("rules", RuleTable(env));
+  exports.Set("layout", LayoutTable(env));
+  Napi::Object bench = Napi::Object::New(env);
+  bench.Set("streamFloor", Napi::Function::New(env, StreamFloor, "streamFloor"));
+  bench.Set("cudaCopyTimes", Napi::Function::New(env, CudaCopyTimes, "cudaCopyTimes"));
+  bench.Set("cudaTimeCalls", Napi::Function::New(env, CudaTimeCalls, "cudaTimeCalls"));
+  // A flag bit of the hyperparameters, CUDA only: a one-pass step without the reduction, the
+  // finalize kernel and the trace (bench/gpu measures what norms and trace cost with it).
+  bench.Set("FLAG_NO_REDUCE", Napi::Number::New(env, 256));
+  exports.Set("bench", bench);
   return init_optimizer(env, exports);
 }
 

@@ -1,5 +1,5 @@
 // Stand-in for the CUDA backend when the addon is built without it.
-#include "../core/device_api.h"
+#include "../cuda/api.h"
 
 namespace fo::cuda {
 
@@ -16,10 +16,11 @@ const Probe& probe() {
   return p;
 }
 
-std::unique_ptr<OptimizerBackend> make_optimizer(Kind, Layout, int64_t, int) {
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec, int) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
 
+namespace bench {
 std::vector<double> copy_times_ms(int, int64_t, int) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
@@ -27,5 +28,6 @@ std::vector<double> copy_times_ms(int, int64_t, int) {
 std::vector<double> time_calls(int, int, const std::function<void()>&) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
+}  // namespace bench
 
 }  // namespace fo::cuda

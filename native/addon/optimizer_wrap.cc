@@ -14,8 +14,8 @@
 #include <set>
 #include <string>
 
-#include "../core/device_api.h"
 #include "../cpu/engine.h"
+#include "../cuda/api.h"
 #include "addon.h"
 #include "require.h"
 
@@ -38,6 +38,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
             InstanceMethod<&OptimizerWrap::WriteSlot>("writeSlot"),
             InstanceMethod<&OptimizerWrap::ReadSlot>("readSlot"),
             InstanceMethod<&OptimizerWrap::FillSlot>("fillSlot"),
+            InstanceMethod<&OptimizerWrap::LerpSlot>("lerpSlot"),
             InstanceMethod<&OptimizerWrap::SetCounters>("setCounters"),
             InstanceMethod<&OptimizerWrap::Counters>("counters"),
             InstanceMethod<&OptimizerWrap::SetThreads>("setThreads"),
@@ -50,10 +51,12 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
         });
   }
 
-  // new Optimizer(kind, lengths: Float64Array, device: 'cpu' | 'cuda:N', traceCapacity, threads)
+  // new Optimizer(rule, lengths: Float64Array, tensorGroup: Float64Array, groups,
+  //               device: 'cpu' | 'cuda:N', traceCapacity, threads)
   explicit OptimizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerWrap>(info) {
     Napi::Env env = info.Env();
-    int64_t kind = require_int(info, 0, "kind", 0, 1);
+    ArenaSpec spec;
+    spec.rule = require_rule(info, 0);
     auto lengths = require_f64(info, 1, "lengths", 0);
     std::vector<int64_t> lens(lengths.ElementLength());
     for (size_t i = 0; i < lens.size(); ++i) {
@@ -63,19 +66,27 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       }
       lens[i] = static_cast<int64_t>(d);
     }
-    if (!info[2].IsString()) throw_type(env, "Expected a string for device");
-    std::string device = info[2].As<Napi::String>().Utf8Value();
-    int64_t trace_capacity = require_int(info, 3, "traceCapacity", 0, int64_t{1} << 24);
-    int threads = static_cast<int>(require_int(info, 4, "threads", 0, 256));
+    auto groups_of = require_f64(info, 2, "tensorGroup", lens.size());
+    spec.groups = static_cast<int32_t>(require_int(info, 3, "groups", 1, 1 << 20));
+    spec.tensor_group.resize(lens.size());
+    for (size_t i = 0; i < lens.size(); ++i) {
+      const double g = groups_of[i];
+      if (!(g >= 0 && g < spec.groups) || g != static_cast<double>(static_cast<int32_t>(g))) {
+        throw_range(env, "Expected tensorGroup[" + std::to_string(i) + "] to be a group index");
+      }
+      spec.tensor_group[i] = static_cast<int32_t>(g);
+    }
+    if (!info[4].IsString()) throw_type(env, "Expected a string for device");
+    std::string device = info[4].As<Napi::String>().Utf8Value();
+    spec.trace_capacity = require_int(info, 5, "traceCapacity", 0, int64_t{1} << 24);
+    int threads = static_cast<int>(require_int(info, 6, "threads", 0, 256));
     try {
-      Layout layout = Layout::packed(lens);
+      spec.layout = Layout::packed(lens);
       if (device == "cpu") {
-        backend_ = std::make_unique<cpu::CpuOptimizer>(static_cast<Kind>(kind), std::move(layout),
-                                                       trace_capacity, threads);
+        backend_ = std::make_unique<cpu::CpuOptimizer>(std::move(spec), threads);
       } else if (device.rfind("cuda:", 0) == 0) {
         int ordinal = std::stoi(device.substr(5));
-        backend_ = cuda::make_optimizer(static_cast<Kind>(kind), std::move(layout),
-                                        trace_capacity, ordinal);
+        backend_ = cuda::make_optimizer(std::move(spec), ordinal);
       } else {
         throw_range(env, "Expected device 'cpu' or 'cuda:N' but received '" + device + "'");
       }
@@ -146,16 +157,25 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return out;
   }
 
-  HyperParams read_hp(const Napi::CallbackInfo& info, size_t i) {
-    auto hp = require_f64(info, i, "hyperparameters", kHpCount);
-    return HyperParams::unpack(backend_->kind(), hp.Data());
+  // The hyperparameters of a step, checked against this optimizer's group count. `keep`
+  // receives a copy when the step outlives the call (stepAsync).
+  StepSettings read_hp(const Napi::CallbackInfo& info, size_t i, std::vector<double>* keep) {
+    const size_t n = hp_length(backend_->groups());
+    auto hp = require_f64(info, i, "hyperparameters", n);
+    if (hp[kHpGroups] != backend_->groups()) {
+      throw_range(info.Env(), "Expected hyperparameters for " + std::to_string(backend_->groups()) +
+                                  " groups");
+    }
+    if (!keep) return StepSettings::unpack(hp.Data());
+    keep->assign(hp.Data(), hp.Data() + n);
+    return StepSettings::unpack(keep->data());
   }
 
   // step(hp, out)
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     OptimizerBackend& b = live(env);
-    HyperParams h = read_hp(info, 0);
+    StepSettings h = read_hp(info, 0, nullptr);
     auto out = require_f64(info, 1, "out", kOutCount);
     try {
       b.step(h, out.Data());
@@ -183,16 +203,16 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
 
   class StepWorker : public Napi::AsyncWorker {
    public:
-    StepWorker(OptimizerWrap* self, const HyperParams& h, Napi::Float64Array out,
+    StepWorker(OptimizerWrap* self, std::vector<double> hp, Napi::Float64Array out,
                Napi::Promise::Deferred deferred)
         : Napi::AsyncWorker(self->Env(), "fused-optim:step"),
-          self_(self), h_(h), deferred_(deferred) {
+          self_(self), hp_(std::move(hp)), deferred_(deferred) {
       self_ref_ = Napi::Persistent(self->Value());
       out_ref_ = Napi::Persistent(out);
     }
     void Execute() override {
       try {
-        self_->backend_->step(h_, result_);
+        self_->backend_->step(StepSettings::unpack(hp_.data()), result_);
       } catch (const DeviceError& e) {
         code_ = e.code();
         SetError(e.what());
@@ -225,7 +245,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       if (self_->dispose_pending_) self_->dispose_now(Env());
     }
     OptimizerWrap* self_;
-    HyperParams h_;
+    std::vector<double> hp_;
     Napi::Promise::Deferred deferred_;
     Napi::ObjectReference self_ref_;
     Napi::Reference<Napi::Float64Array> out_ref_;
@@ -237,10 +257,11 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     live(env);
-    HyperParams h = read_hp(info, 0);
+    std::vector<double> hp;
+    read_hp(info, 0, &hp);
     auto out = require_f64(info, 1, "out", kOutCount);
     auto deferred = Napi::Promise::Deferred::New(env);
-    auto* worker = new StepWorker(this, h, out, deferred);
+    auto* worker = new StepWorker(this, std::move(hp), out, deferred);
     busy_ = true;
     worker->Queue();
     return deferred.Promise();
@@ -332,6 +353,24 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return env.Undefined();
   }
 
+  // lerpSlot(dst, src, weights: Float64Array of one weight per group)
+  Napi::Value LerpSlot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OptimizerBackend& b = live(env);
+    int dst = require_slot(info, 0);
+    int src = require_slot(info, 1);
+    auto w = require_f64(info, 2, "weights", static_cast<size_t>(b.groups()));
+    for (int32_t g = 0; g < b.groups(); ++g) {
+      if (!(w[g] >= -1e30 && w[g] <= 1e30)) throw_range(env, "Expected finite weights");
+    }
+    try {
+      b.lerp_slot(dst, src, w.Data());
+    } catch (...) {
+      rethrow_as_js(env);
+    }
+    return env.Undefined();
+  }
+
   // setCounters(iteration, applied) / counters() → [iteration, applied, traceDropped]
   Napi::Value SetCounters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -385,7 +424,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
       // Free the host memory now, not when the detached ArrayBuffers are collected.
       if (auto* cpu = cpu_backend()) {
         for (int s = 0; s < cpu->slots(); ++s) {
-          cpu->block(s)->release();
+          if (auto blk = cpu->block(s)) blk->release();
         }
       }
       backend_.reset();

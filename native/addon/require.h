@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include "../core/rules/registry.h"
+#include "../core/step_args.h"
+
 namespace fo::addon {
 
 [[noreturn]] inline void throw_type(Napi::Env env, const std::string& msg) {
@@ -57,6 +60,19 @@ inline int64_t require_int(const Napi::CallbackInfo& info, size_t i, const char*
                                 std::to_string(hi) + "] for " + name);
   }
   return static_cast<int64_t>(d);
+}
+
+// A rule id argument: one of the registry's.
+inline const RuleInfo* require_rule(const Napi::CallbackInfo& info, size_t i) {
+  const int64_t id = require_int(info, i, "rule", 0, kRuleCount - 1);
+  const RuleInfo* r = rule_info(static_cast<int32_t>(id));
+  if (!r) throw_range(info.Env(), "Expected a known rule id but received " + std::to_string(id));
+  return r;
+}
+
+// Doubles in the hyperparameter array of a step with `groups` groups.
+inline size_t hp_length(int32_t groups) {
+  return static_cast<size_t>(kHpHeader) + static_cast<size_t>(groups) * kHpGroupStride;
 }
 
 }  // namespace fo::addon

@@ -1,5 +1,8 @@
-// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon only
-// talks to this interface.
+// The contract every backend (CPU, CUDA) honours for one optimizer's arena. The addon steps,
+// reads and writes every backend through this interface, the optimizer classes and the
+// functional steps (adamStep, sgdStep: a CPU arena borrowing the caller's arrays) alike. It
+// creates backends with the factories of cpu/engine.h and cuda/api.h, and reaches one thing
+// beyond the interface: the CPU backend's host blocks, which back the zero-copy views.
 #pragma once
 
 #include <cstdint>
@@ -7,15 +10,22 @@
 #include <vector>
 
 #include "layout.h"
+#include "rules/registry.h"
 #include "step_args.h"
 
 namespace fo {
 
-// Named slots of the arena. SGD uses kState1 as the momentum buffer and has no kState2.
-enum Slot : int { kParams = 0, kGrads = 1, kState1 = 2, kState2 = 3, kSlotCount = 4 };
+// Slots of the arena: params, grads, then the rule's state slots (RuleInfo::slot_names).
+enum Slot : int { kParams = 0, kGrads = 1, kFirstState = 2, kSlotCount = 2 + rules::kMaxSlots };
 
-// One trace record, as read back in batches: {l2, l1, lr, skipped}.
-constexpr int kTraceFields = 4;
+// What an optimizer is made of, besides its memory.
+struct ArenaSpec {
+  const RuleInfo* rule = nullptr;
+  Layout layout;
+  std::vector<int32_t> tensor_group;   // group index of each tensor
+  int32_t groups = 1;
+  int64_t trace_capacity = 0;
+};
 
 class OptimizerBackend {
  public:
@@ -23,12 +33,14 @@ class OptimizerBackend {
 
   virtual const char* device_name() const = 0;
   const Layout& layout() const { return layout_; }
-  Kind kind() const { return kind_; }
-  int slots() const { return kind_ == Kind::Adam ? 4 : 3; }
+  const RuleInfo& rule() const { return *rule_; }
+  int32_t groups() const { return groups_; }
+  const std::vector<int32_t>& tensor_group() const { return tensor_group_; }
+  int slots() const { return 2 + rule_->slots; }
 
-  // One step. `lr` is already in `h`. Writes kOutCount values to `out`, unless the outcome is
-  // lazy (outcome_is_lazy()): then `out` is filled with NaN and read_outcome() fetches it.
-  virtual void step(const HyperParams& h, double* out) = 0;
+  // One step. Writes kOutCount values to `out`, unless the outcome is lazy (outcome_is_lazy()):
+  // then `out` is filled with NaN and read_outcome() fetches it. `s.groups` equals groups().
+  virtual void step(const StepSettings& s, double* out) = 0;
 
   // A device backend enqueues a step and returns without waiting for it; its outcome is read
   // on demand, which waits for the device.
@@ -47,12 +59,16 @@ class OptimizerBackend {
   virtual void write_slot(int slot, int64_t offset, const float* src, int64_t n) = 0;
   virtual void read_slot(int slot, int64_t offset, float* dst, int64_t n) = 0;
   virtual void fill_slot(int slot, float value) = 0;
+  // For every tensor: slot dst = dst + w[group] * (src - dst), in fp32 (a rule's second view of
+  // the parameters, e.g. schedule-free AdamW's train/eval switch). `w` holds groups() weights.
+  virtual void lerp_slot(int dst, int src, const double* w) = 0;
 
   // The applied-step count (a device backend keeps it on the device: reading it waits).
   virtual int64_t applied() const { return applied_; }
   virtual void set_applied(int64_t a) { applied_ = a; }
   int64_t iteration() const { return iteration_; }
-  void set_iteration(int64_t i) { iteration_ = i; }
+  // Virtual: a backend that keeps per-iteration records (lazy outcomes) forgets them here.
+  virtual void set_iteration(int64_t i) { iteration_ = i; }
 
   // Reads up to `max` unread trace records (kTraceFields doubles each) in order; returns how
   // many. Records not read before the ring wraps are lost, counted by trace_dropped().
@@ -64,11 +80,17 @@ class OptimizerBackend {
   virtual int64_t native_bytes() const = 0;
 
  protected:
-  OptimizerBackend(Kind kind, Layout layout, int64_t trace_capacity)
-      : kind_(kind), layout_(std::move(layout)), trace_capacity_(trace_capacity) {}
+  explicit OptimizerBackend(ArenaSpec spec)
+      : rule_(spec.rule),
+        layout_(std::move(spec.layout)),
+        tensor_group_(std::move(spec.tensor_group)),
+        groups_(spec.groups),
+        trace_capacity_(spec.trace_capacity) {}
 
-  Kind kind_;
+  const RuleInfo* rule_;
   Layout layout_;
+  std::vector<int32_t> tensor_group_;
+  int32_t groups_;
   int64_t applied_ = 0;     // applied (not skipped) steps: drives bias correction
   int64_t iteration_ = 0;   // step() calls: drives the schedule and the trace
   int64_t trace_capacity_;

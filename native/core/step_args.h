@@ -1,34 +1,29 @@
-// Backend-neutral description of one optimizer step: the hyperparameters as the TypeScript
-// layer packs them, and the host-side derivation of the per-step constants.
+// Backend-neutral description of one optimizer step as the TypeScript layer packs it: the
+// step-wide settings (header) followed by one block of hyperparameters per parameter group.
+// The addon exports these indices (addon.cc `layout`) and src/native.ts checks them at load.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
-#include "rules.h"
+#include "rules/common.h"
 
 namespace fo {
 
-// Layout of the Float64Array of hyperparameters that src/native.ts packs for every step.
-// Keep in sync with `HP` in src/native.ts.
+// Header of the Float64Array of hyperparameters.
 enum HpIndex : int {
-  kHpLr = 0,
-  kHpBeta1 = 1,         // Adam beta1, SGD momentum
-  kHpBeta2 = 2,         // Adam beta2, SGD dampening
-  kHpEps = 3,
-  kHpWeightDecay = 4,
-  kHpMaxGradNorm = 5,   // <= 0 or +inf: no clipping
-  kHpGradScale = 6,     // multiplies the raw gradient (loss-scale unscaling); 1 = none
-  kHpFlags = 7,
-  kHpStep = 8,          // functional API only: the 1-based index of this step
-  kHpCount = 9,
+  kHpMaxGradNorm = 0,   // <= 0 or +inf: no clipping (global over all groups)
+  kHpGradScale = 1,     // multiplies the raw gradient (loss-scale unscaling); 1 = none
+  kHpFlags = 2,
+  kHpStep = 3,          // functional API only: the 1-based index of this step
+  kHpGroups = 4,        // number of groups that follow
+  kHpHeader = 5,        // group g's fields start at kHpHeader + g * kHpGroupStride
 };
+constexpr int kHpGroupStride = rules::kMaxFields;
 
 enum HpFlags : uint32_t {
-  kFlagDecoupled = 1u << 0,   // AdamW
-  kFlagNesterov = 1u << 1,
-  kFlagSkipNonFinite = 1u << 2,
+  kFlagSkipNonFinite = 1u << 0,
 };
 
 // Layout of the Float64Array the backends write the step's outcome into.
@@ -42,74 +37,35 @@ enum OutIndex : int {
   kOutCount = 6,
 };
 
-struct HyperParams {
-  Kind kind = Kind::Adam;
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0.0;
+// One trace record: {l2, l1, lr of group 0, skipped}.
+constexpr int kTraceFields = 4;
+
+// The step-wide settings, and a view of the groups' hyperparameters (owned by the caller).
+struct StepSettings {
   double max_grad_norm = 0.0;
   double grad_scale = 1.0;
   uint32_t flags = 0;
+  int32_t groups = 1;
+  const double* group_hp = nullptr;   // groups * kHpGroupStride doubles
 
-  bool decoupled() const { return (flags & kFlagDecoupled) != 0; }
-  bool nesterov() const { return (flags & kFlagNesterov) != 0; }
   bool skip_non_finite() const { return (flags & kFlagSkipNonFinite) != 0; }
   bool clipping() const { return max_grad_norm > 0.0 && std::isfinite(max_grad_norm); }
   // The two-pass path (reduce, decide, update) is needed only for clipping and skipping.
   bool two_pass() const { return clipping() || skip_non_finite(); }
+  const double* group(int g) const { return group_hp + static_cast<size_t>(g) * kHpGroupStride; }
+  double lr0() const { return group_hp[0]; }
 
-  static HyperParams unpack(Kind kind, const double* hp) {
-    HyperParams h;
-    h.kind = kind;
-    h.lr = hp[kHpLr];
-    h.beta1 = hp[kHpBeta1];
-    h.beta2 = hp[kHpBeta2];
-    h.eps = hp[kHpEps];
-    h.weight_decay = hp[kHpWeightDecay];
-    h.max_grad_norm = hp[kHpMaxGradNorm];
-    h.grad_scale = hp[kHpGradScale];
-    h.flags = static_cast<uint32_t>(hp[kHpFlags]);
-    return h;
+  // `hp` holds kHpHeader + groups * kHpGroupStride doubles (the caller checked the length).
+  static StepSettings unpack(const double* hp) {
+    StepSettings s;
+    s.max_grad_norm = hp[kHpMaxGradNorm];
+    s.grad_scale = hp[kHpGradScale];
+    s.flags = static_cast<uint32_t>(hp[kHpFlags]);
+    s.groups = static_cast<int32_t>(hp[kHpGroups]);
+    s.group_hp = hp + kHpHeader;
+    return s;
   }
 };
-
-// The clip coefficient of DESIGN.md: min(1, max / (norm + 1e-6)), computed in double.
-inline double clip_coefficient(const HyperParams& h, double l2) {
-  if (!h.clipping()) return 1.0;
-  double c = h.max_grad_norm / (l2 + 1e-6);
-  return c < 1.0 ? c : 1.0;
-}
-
-// `t` is the 1-based count of applied steps including this one.
-inline AdamConsts make_adam_consts(const HyperParams& h, int64_t t) {
-  AdamConsts c;
-  double bc1 = 1.0 - std::pow(h.beta1, static_cast<double>(t));
-  double bc2 = 1.0 - std::pow(h.beta2, static_cast<double>(t));
-  c.beta1 = static_cast<float>(h.beta1);
-  c.one_minus_beta1 = static_cast<float>(1.0 - h.beta1);
-  c.beta2 = static_cast<float>(h.beta2);
-  c.one_minus_beta2 = static_cast<float>(1.0 - h.beta2);
-  c.eps = static_cast<float>(h.eps);
-  c.weight_decay = h.decoupled() ? 0.0f : static_cast<float>(h.weight_decay);
-  c.decay_factor = h.decoupled() ? static_cast<float>(1.0 - h.lr * h.weight_decay) : 1.0f;
-  c.step_size = static_cast<float>(h.lr / bc1);
-  c.inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-  return c;
-}
-
-inline SgdConsts make_sgd_consts(const HyperParams& h, int64_t t) {
-  SgdConsts c;
-  c.lr = static_cast<float>(h.lr);
-  c.momentum = static_cast<float>(h.beta1);
-  c.one_minus_dampening = static_cast<float>(1.0 - h.beta2);
-  c.weight_decay = static_cast<float>(h.weight_decay);
-  c.first_step = t <= 1 ? 1 : 0;
-  c.nesterov = h.nesterov() ? 1 : 0;
-  c.use_momentum = h.beta1 != 0.0 ? 1 : 0;
-  return c;
-}
 
 // Fixed reduction granule. Every tensor is cut into chunks of this many elements (the last
 // one shorter); each chunk's partial sums are computed sequentially in fixed lanes and the

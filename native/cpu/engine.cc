@@ -48,70 +48,79 @@ void for_each_chunk(const Layout& layout, int threads, const Body& body) {
   });
 }
 
-Partial update_chunk(const KernelTable& k, const Chunk& ch, const StepPointers& ptr, Kind kind,
-                     float scale, float clip, const AdamConsts& ac, const SgdConsts& sc,
-                     bool with_reduce) {
-  const int64_t b = ch.begin, n = ch.end - ch.begin;
-  if (kind == Kind::Adam) {
-    return k.adam(ptr.p + b, ptr.g + b, ptr.s1 + b, ptr.s2 + b, n, scale, clip, ac, with_reduce);
+// Per-group constants of applied step t, reused across steps on the same thread.
+struct GroupConsts {
+  std::vector<uint32_t> words;   // groups * consts_bytes / 4 (Consts are 4-byte words)
+  std::vector<UpdateFn> fn;      // [group][reduce] -> the variant's loop
+  const void* at(int32_t g, int cb) const { return words.data() + static_cast<size_t>(g) * cb / 4; }
+};
+
+GroupConsts& group_consts(const KernelTable& k, const RuleInfo& rule, const StepSettings& s,
+                          int64_t t) {
+  thread_local GroupConsts gc;
+  const int cb = rule.consts_bytes;
+  gc.words.resize(static_cast<size_t>(s.groups) * cb / 4 + 1);
+  gc.fn.resize(static_cast<size_t>(s.groups) * 2);
+  const RuleLoops& loops = k.rules[static_cast<int>(rule.id)];
+  for (int32_t g = 0; g < s.groups; ++g) {
+    void* c = gc.words.data() + static_cast<size_t>(g) * cb / 4;
+    rule.make(s.group(g), t, c);
+    const int v = rule.variant(c);
+    gc.fn[static_cast<size_t>(g) * 2] = loops.update[v][0];
+    gc.fn[static_cast<size_t>(g) * 2 + 1] = loops.update[v][1];
   }
-  return k.sgd(ptr.p + b, ptr.g + b, ptr.s1 ? ptr.s1 + b : nullptr, n, scale, clip, sc,
-               with_reduce);
+  return gc;
+}
+
+Partial update_chunk(const GroupConsts& gc, int cb, const Chunk& ch, const ArenaPointers& ptr,
+                     const int32_t* tensor_group, float scale, float clip, bool reduce) {
+  const int32_t grp = tensor_group[ch.tensor];
+  const int64_t b = ch.begin;
+  ChunkArgs a{ptr.p + b, ptr.g + b, {}, ch.end - b, scale, clip, gc.at(grp, cb)};
+  for (int k = 0; k < rules::kMaxSlots; ++k) a.s[k] = ptr.s[k] ? ptr.s[k] + b : nullptr;
+  return gc.fn[static_cast<size_t>(grp) * 2 + (reduce ? 1 : 0)](a);
 }
 
 }  // namespace
 
-StepOutcome run_step(const Layout& layout, const StepPointers& ptr, const HyperParams& h,
-                     int64_t& applied, int threads, double* tensor_sq, double* tensor_abs) {
+Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo& rule,
+                 const StepSettings& s, const int32_t* tensor_group, int64_t& applied,
+                 int threads, double* tensor_sq, double* tensor_abs) {
   const KernelTable& k = kernels();
   const size_t nchunks = layout.chunks.size();
   std::vector<Partial>& partials = scratch(nchunks);
   Partial* parts = partials.data();
-  const float scale = static_cast<float>(h.grad_scale);
-  StepOutcome o;
+  const float scale = static_cast<float>(s.grad_scale);
+  const int cb = rule.consts_bytes;
+  const bool two_pass = s.two_pass();
 
-  if (!h.two_pass()) {
+  if (!two_pass) {
     // One pass: reduce and update together; a non-finite gradient is reported, not skipped.
-    const int64_t t = applied + 1;
-    const AdamConsts ac = h.kind == Kind::Adam ? make_adam_consts(h, t) : AdamConsts{};
-    const SgdConsts sc = h.kind == Kind::SGD ? make_sgd_consts(h, t) : SgdConsts{};
+    const GroupConsts& gc = group_consts(k, rule, s, applied + 1);
     for_each_chunk(layout, threads, [&](int64_t c) {
-      parts[c] = update_chunk(k, layout.chunks[c], ptr, h.kind, scale, 1.0f, ac, sc, true);
+      parts[c] = update_chunk(gc, cb, layout.chunks[c], ptr, tensor_group, scale, 1.0f, true);
     });
-    Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
-    o.l2 = r.l2();
-    o.l1 = r.abs;
-    o.non_finite = r.non_finite;
-    applied = t;
-    return o;
+  } else {
+    for_each_chunk(layout, threads, [&](int64_t c) {
+      const Chunk& ch = layout.chunks[c];
+      parts[c] = k.reduce(ptr.g + ch.begin, ch.end - ch.begin, scale);
+    });
   }
-
-  // Two passes: reduce, decide (skip / clip coefficient), update.
-  for_each_chunk(layout, threads, [&](int64_t c) {
-    const Chunk& ch = layout.chunks[c];
-    parts[c] = k.reduce(ptr.g + ch.begin, ch.end - ch.begin, scale);
-  });
-  Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
-  o.l2 = r.l2();
-  o.l1 = r.abs;
-  o.non_finite = r.non_finite;
-  if (r.non_finite && h.skip_non_finite()) {
-    o.skipped = true;
-    o.clip = 1.0;
-    return o;
+  const Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
+  const Outcome o = decide(r.sq, r.abs, two_pass, s.skip_non_finite(), s.clipping(),
+                           s.max_grad_norm, applied);
+  if (two_pass && !o.skipped) {
+    const GroupConsts& gc = group_consts(k, rule, s, o.applied);
+    const float clip = static_cast<float>(o.clip);
+    for_each_chunk(layout, threads, [&](int64_t c) {
+      update_chunk(gc, cb, layout.chunks[c], ptr, tensor_group, scale, clip, false);
+    });
   }
-  o.clip = clip_coefficient(h, o.l2);
-  const float clip = static_cast<float>(o.clip);
-  const int64_t t = applied + 1;
-  const AdamConsts ac = h.kind == Kind::Adam ? make_adam_consts(h, t) : AdamConsts{};
-  const SgdConsts sc = h.kind == Kind::SGD ? make_sgd_consts(h, t) : SgdConsts{};
-  for_each_chunk(layout, threads, [&](int64_t c) {
-    update_chunk(k, layout.chunks[c], ptr, h.kind, scale, clip, ac, sc, false);
-  });
-  applied = t;
+  applied = o.applied;
   return o;
 }
 
+namespace bench {
 void stream_floor(const Layout& layout, float* a, const float* b, float* c, float* d, float s,
                   int threads) {
   const KernelTable& k = kernels();
@@ -120,15 +129,7 @@ void stream_floor(const Layout& layout, float* a, const float* b, float* c, floa
     k.stream4r3w(a + ch.begin, b + ch.begin, c + ch.begin, d + ch.begin, ch.end - ch.begin, s);
   });
 }
-
-void write_outcome(const StepOutcome& o, int64_t applied, double* out) {
-  out[kOutL2] = o.l2;
-  out[kOutL1] = o.l1;
-  out[kOutClipCoef] = o.clip;
-  out[kOutSkipped] = o.skipped ? 1.0 : 0.0;
-  out[kOutNonFinite] = o.non_finite ? 1.0 : 0.0;
-  out[kOutApplied] = static_cast<double>(applied);
-}
+}  // namespace bench
 
 std::shared_ptr<HostBlock> HostBlock::allocate(int64_t elements) {
   auto b = std::make_shared<HostBlock>();
@@ -165,43 +166,51 @@ void HostBlock::release() {
 
 HostBlock::~HostBlock() { release(); }
 
-CpuOptimizer::CpuOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int threads)
-    : OptimizerBackend(kind, std::move(layout), trace_capacity), threads_(threads) {
+CpuOptimizer::CpuOptimizer(ArenaSpec spec, int threads)
+    : OptimizerBackend(std::move(spec)), threads_(threads) {
   for (int s = 0; s < slots(); ++s) blocks_[s] = HostBlock::allocate(layout_.total);
+  ptr_.p = blocks_[kParams]->data;
+  ptr_.g = blocks_[kGrads]->data;
+  for (int k = 0; k < rule_->slots; ++k) ptr_.s[k] = blocks_[kFirstState + k]->data;
   tensor_sq_.assign(layout_.tensors(), 0.0);
   tensor_abs_.assign(layout_.tensors(), 0.0);
   trace_.assign(static_cast<size_t>(trace_capacity_ * kTraceFields), 0.0);
 }
 
-void CpuOptimizer::step(const HyperParams& h, double* out) {
-  StepPointers ptr{blocks_[kParams]->data, blocks_[kGrads]->data,
-                   blocks_[kState1] ? blocks_[kState1]->data : nullptr,
-                   blocks_[kState2] ? blocks_[kState2]->data : nullptr};
-  StepOutcome o = run_step(layout_, ptr, h, applied_, threads_, tensor_sq_.data(),
-                           tensor_abs_.data());
-  write_outcome(o, applied_, out);
+CpuOptimizer::CpuOptimizer(ArenaSpec spec, const ArenaPointers& ptr, int threads)
+    : OptimizerBackend(std::move(spec)), ptr_(ptr), threads_(threads) {
+  trace_capacity_ = 0;
+}
+
+void CpuOptimizer::step(const StepSettings& s, double* out) {
+  const bool owned = blocks_[kParams] != nullptr;
+  const Outcome o = run_step(layout_, ptr_, *rule_, s, tensor_group_.data(), applied_, threads_,
+                             owned ? tensor_sq_.data() : nullptr,
+                             owned ? tensor_abs_.data() : nullptr);
+  write_outcome(o, out);
   if (trace_capacity_ > 0) {
     if (trace_written_ - trace_read_ >= trace_capacity_) {  // ring full: drop the oldest
       ++trace_read_;
       ++trace_dropped_;
     }
     double* rec = &trace_[static_cast<size_t>((trace_written_ % trace_capacity_) * kTraceFields)];
-    rec[0] = o.l2;
-    rec[1] = o.l1;
-    rec[2] = h.lr;
-    rec[3] = o.skipped ? 1.0 : 0.0;
+    write_trace_record(o, s.lr0(), rec);
     ++trace_written_;
   }
   ++iteration_;
 }
 
 void CpuOptimizer::tensor_sums(double* sq, double* abs) {
+  if (tensor_sq_.empty()) return;
   std::copy(tensor_sq_.begin(), tensor_sq_.end(), sq);
   std::copy(tensor_abs_.begin(), tensor_abs_.end(), abs);
 }
 
 float* CpuOptimizer::host_slot(int slot) {
-  return slot >= 0 && slot < kSlotCount && blocks_[slot] ? blocks_[slot]->data : nullptr;
+  if (slot < 0 || slot >= slots()) return nullptr;
+  if (slot == kParams) return ptr_.p;
+  if (slot == kGrads) return const_cast<float*>(ptr_.g);
+  return ptr_.s[slot - kFirstState];
 }
 
 void CpuOptimizer::write_slot(int slot, int64_t offset, const float* src, int64_t n) {
@@ -217,7 +226,20 @@ void CpuOptimizer::fill_slot(int slot, float value) {
   std::fill(p, p + layout_.total, value);
 }
 
+void CpuOptimizer::lerp_slot(int dst, int src, const double* w) {
+  float* d = host_slot(dst);
+  const float* from = host_slot(src);
+  std::vector<float> wf(static_cast<size_t>(groups_));
+  for (int32_t g = 0; g < groups_; ++g) wf[static_cast<size_t>(g)] = static_cast<float>(w[g]);
+  for_each_chunk(layout_, threads_, [&](int64_t c) {
+    const Chunk& ch = layout_.chunks[c];
+    const float k = wf[static_cast<size_t>(tensor_group_[ch.tensor])];
+    for (int64_t i = ch.begin; i < ch.end; ++i) d[i] = d[i] + k * (from[i] - d[i]);
+  });
+}
+
 int64_t CpuOptimizer::read_trace(double* dst, int64_t max) {
+  if (trace_capacity_ <= 0) return 0;
   int64_t n = std::min(max, trace_written_ - trace_read_);
   for (int64_t i = 0; i < n; ++i) {
     const double* rec =

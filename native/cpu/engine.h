@@ -8,43 +8,30 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "../core/decide.h"
 #include "../core/layout.h"
 #include "../core/step_args.h"
 
 namespace fo::cpu {
 
-// Base pointers of the four slots; element offsets come from the Layout.
-struct StepPointers {
+// Base pointers of the slots; element offsets come from the Layout.
+struct ArenaPointers {
   float* p;
   const float* g;
-  float* s1;  // Adam exp_avg, SGD momentum buffer (may be null for SGD without momentum)
-  float* s2;  // Adam exp_avg_sq
+  float* s[rules::kMaxSlots];   // the rule's state slots (unused ones null)
 };
 
-struct StepOutcome {
-  double l2 = 0.0;
-  double l1 = 0.0;
-  double clip = 1.0;
-  bool skipped = false;
-  bool non_finite = false;
-};
+// One step over every chunk of `layout` with `rule`: unscale, reduce, decide, update.
+// `applied` is the applied-step count before the step and is advanced unless the step is
+// skipped. `tensor_group[t]` is tensor t's group in `s`. `threads` <= 0 means the pool
+// default. `tensor_sq`/`tensor_abs` (may be null) receive per-tensor sums.
+Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo& rule,
+                 const StepSettings& s, const int32_t* tensor_group, int64_t& applied,
+                 int threads, double* tensor_sq, double* tensor_abs);
 
-// One step over every chunk of `layout`. `applied` is the applied-step count before the step
-// and is incremented unless the step is skipped. `threads` <= 0 means the pool default.
-// `tensor_sq`/`tensor_abs` (may be null) receive per-tensor sums.
-StepOutcome run_step(const Layout& layout, const StepPointers& ptr, const HyperParams& h,
-                     int64_t& applied, int threads, double* tensor_sq, double* tensor_abs);
-
-// The memory floor's loop (reads a, b, c, d; writes a, c, d) over `layout`'s chunks, on the same
-// pool and chunk schedule as a step. For benchmarks.
-void stream_floor(const Layout& layout, float* a, const float* b, float* c, float* d, float s,
-                  int threads);
-
-// Writes a step outcome into the kOut* layout.
-void write_outcome(const StepOutcome& o, int64_t applied, double* out);
-
-// Host memory shared between the arena and the JavaScript ArrayBuffers that view it: freed
-// when both the owner releases it (dispose or destruction) ... see addon for the protocol.
+// Host memory shared between the arena and the JavaScript ArrayBuffers that view it. Who holds
+// it and when it is freed (dispose, garbage collection, environment teardown) is the addon's
+// business: see the memory protocol at the top of native/addon/optimizer_wrap.cc.
 //
 // note: blocks of kMapBytes or more are mapped pages (mmap), not malloc memory. glibc raises its
 // mmap threshold to the size of the first large block freed, after which blocks of that size
@@ -62,30 +49,44 @@ struct HostBlock {
   ~HostBlock();
 };
 
+// The CPU arena. Owns its slots, or borrows caller-owned arrays (the functional steps).
 class CpuOptimizer final : public OptimizerBackend {
  public:
-  CpuOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int threads);
+  CpuOptimizer(ArenaSpec spec, int threads);
+  // Borrowed: steps run over `ptr`, owned by the caller; no trace, nothing allocated per slot.
+  CpuOptimizer(ArenaSpec spec, const ArenaPointers& ptr, int threads);
 
   const char* device_name() const override { return "cpu"; }
-  void step(const HyperParams& h, double* out) override;
+  void step(const StepSettings& s, double* out) override;
   void tensor_sums(double* sq, double* abs) override;
   float* host_slot(int slot) override;
   void write_slot(int slot, int64_t offset, const float* src, int64_t n) override;
   void read_slot(int slot, int64_t offset, float* dst, int64_t n) override;
   void fill_slot(int slot, float value) override;
+  void lerp_slot(int dst, int src, const double* w) override;
   int64_t read_trace(double* dst, int64_t max) override;
   int64_t native_bytes() const override;
 
   std::shared_ptr<HostBlock> block(int slot) const { return blocks_[slot]; }
   void set_threads(int threads) { threads_ = threads; }
+  // Borrowed arenas only: point the slots at other caller-owned arrays of the same layout.
+  void rebind(const ArenaPointers& ptr) { ptr_ = ptr; }
 
  private:
   std::shared_ptr<HostBlock> blocks_[kSlotCount];
+  ArenaPointers ptr_{};
   int threads_;
   std::vector<double> tensor_sq_, tensor_abs_;
   std::vector<double> trace_;   // ring of kTraceFields doubles per record
   int64_t trace_written_ = 0;   // records ever written
   int64_t trace_read_ = 0;      // records ever read (or dropped)
 };
+
+namespace bench {
+// The memory floor's loop (reads a, b, c, d; writes a, c, d) over `layout`'s chunks, on the same
+// pool and chunk schedule as a step.
+void stream_floor(const Layout& layout, float* a, const float* b, float* c, float* d, float s,
+                  int threads);
+}  // namespace bench
 
 }  // namespace fo::cpu

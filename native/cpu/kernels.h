@@ -1,26 +1,39 @@
 // CPU loops over one contiguous range, compiled once per SIMD level (kernels_<isa>.cc) and
-// chosen at run time (dispatch.cc). The per-element math comes from core/rules.h.
+// chosen at run time (dispatch.cc). The per-element math comes from core/rules/*.h; the table
+// of update loops is generated from the rule list (core/rules/registry.h).
 #pragma once
 
 #include <cstdint>
 
-#include "../core/rules.h"
+#include "../core/rules/registry.h"
 #include "../core/step_args.h"
 
 namespace fo::cpu {
+
+// One chunk of one tensor: the arrays start at the chunk's first element.
+struct ChunkArgs {
+  float* p;
+  const float* g;
+  float* s[rules::kMaxSlots];   // the rule's state slots (unused ones null)
+  int64_t n;
+  float scale;                  // gradScale: the rule sees (g * scale) * clip
+  float clip;
+  const void* consts;           // the group's Rule::Consts
+};
+
+// Updates one chunk; when `reduce`, also returns the sums of the unscaled gradient g * scale.
+using UpdateFn = Partial (*)(const ChunkArgs& a);
+
+struct RuleLoops {
+  UpdateFn update[rules::kMaxVariants][2];   // [variant][reduce]
+};
 
 struct KernelTable {
   const char* name;
   // Sum of (g*scale)^2 and |g*scale| over n elements.
   Partial (*reduce)(const float* g, int64_t n, float scale);
-  // Fused Adam: when `with_reduce`, also returns the sums of the unscaled gradient.
-  // The gradient used by the rule is (g * scale) * clip.
-  Partial (*adam)(float* p, const float* g, float* m, float* v, int64_t n, float scale, float clip,
-                  const AdamConsts& c, bool with_reduce);
-  // Fused SGD; `buf` may be null when momentum is 0.
-  Partial (*sgd)(float* p, const float* g, float* buf, int64_t n, float scale, float clip,
-                 const SgdConsts& c, bool with_reduce);
-  // The memory floor's loop: reads 4 arrays, writes 3, like an Adam step (see bench/).
+  RuleLoops rules[kRuleCount];   // indexed by RuleId
+  // Benchmarks only: the memory floor's loop (reads 4 arrays, writes 3, like an Adam step).
   void (*stream4r3w)(float* a, const float* b, float* c, float* d, int64_t n, float s);
 };
 

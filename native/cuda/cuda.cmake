@@ -38,7 +38,7 @@ function(fo_configure_cuda target)
     # (libcuda.so is opened at run time by the runtime), and probe() reports why CUDA is off.
     CUDA_RUNTIME_LIBRARY Static)
   # note: --fmad=false keeps nvcc from contracting a*b+c into an FMA, like -ffp-contract=off
-  # on the host: the update rules of native/core/rules.h then give the same bits on the GPU as
+  # on the host: the update rules of native/core/rules/*.h then give the same bits on the GPU as
   # on the CPU. IEEE division and square root (the defaults, -prec-div/-prec-sqrt=true) are
   # part of the same promise. -Xptxas -v would print register use; kept off to keep logs short.
   target_compile_options(${target} PRIVATE

@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "../core/device_api.h"
+#include "api.h"
 
 namespace fo::cuda {
 

@@ -1,12 +1,14 @@
-// CUDA kernels of the fused step. The per-element math is native/core/rules.h (FO_HD =
-// __host__ __device__ here), compiled with --fmad=false: without clipping, parameters and
+// CUDA kernels of the fused step. The per-element math is native/core/rules/*.h (FO_HD =
+// __host__ __device__ here), the decide step native/core/decide.h, compiled with --fmad=false: without clipping, parameters and
 // state come out bitwise equal to the CPU backend's. Only the walk over memory and the
 // reductions are CUDA-specific. See kernels.h for the shape of a step.
 #include <cuda_runtime.h>
 
 #include <mutex>
+#include <type_traits>
 
 #include "../core/backend.h"
+#include "../core/decide.h"
 #include "cuda_check.h"
 #include "kernels.h"
 
@@ -20,8 +22,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 constexpr int kIlp = 2;
-// A pass that only reads the gradient (the first pass of a two-pass step).
-constexpr int kReduceOnly = 3;
 
 // Butterfly sum over the warp. Every lane ends with the same bits (each addition has the same
 // two operands on both lanes, and IEEE addition is commutative), and the order is fixed.
@@ -31,127 +31,160 @@ __device__ __forceinline__ double warp_sum(double x) {
   return x;
 }
 
-// The constants of applied step `t` (1-based): the host's when it guessed `t`, else the
-// step-dependent fields re-derived with the formulas of step_args.h make_*_consts.
-__device__ __forceinline__ void consts_for(const ConstSource& s, int64_t t, AdamConsts& a,
-                                           SgdConsts& g) {
-  a = s.adam;
-  g = s.sgd;
-  if (t == s.host_t) return;
-  if (s.kind == static_cast<int32_t>(Kind::Adam)) {
-    const double bc1 = 1.0 - pow(s.beta1, static_cast<double>(t));
-    const double bc2 = 1.0 - pow(s.beta2, static_cast<double>(t));
-    a.step_size = static_cast<float>(s.lr / bc1);
-    a.inv_sqrt_bc2 = static_cast<float>(1.0 / sqrt(bc2));
-  }
-  g.first_step = t <= 1 ? 1 : 0;
+// A rule's Consts viewed as words in a table (host_consts / decided_consts).
+template <class R>
+__device__ __forceinline__ const typename R::Consts& consts_at(const uint32_t* table, int32_t g,
+                                                               int32_t words) {
+  return *reinterpret_cast<const typename R::Consts*>(table + static_cast<int64_t>(g) * words);
+}
+
+// Reads no state, writes nothing: the first pass of a two-pass step.
+struct ReduceOnly {
+  struct Consts {};
+  template <int V>
+  FO_HD static constexpr int slots_used() { return 0; }
+  template <int V, class T, class M>
+  FO_HD static void update(T&, M, T*, const Consts&) {}
+};
+
+__device__ __forceinline__ float& lane(float4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
 // One element: unscale, reduce (double), clip, update. Mirrors the CPU loops exactly:
 // gu = g * scale; the rule sees gu * clip.
-template <int R, bool kReduce>
-__device__ __forceinline__ void element(float& p, float g, float& s1, float& s2, float scale,
-                                        float clip, const AdamConsts& ac, const SgdConsts& sc,
-                                        double& sq, double& ab) {
+template <class R, int V, bool kWrites, bool kReduce>
+__device__ __forceinline__ void element(float& p, float g, float* st, float scale, float clip,
+                                        const typename R::Consts& c, double& sq, double& ab) {
   const float gu = g * scale;
   if (kReduce) {
     const double d = static_cast<double>(gu);
     sq += d * d;
     ab += fabs(d);
   }
-  if constexpr (R == static_cast<int>(Rule::kAdam)) {
-    adam_update(p, gu * clip, s1, s2, ac);
-  } else if constexpr (R == static_cast<int>(Rule::kSgdMomentum)) {
-    sgd_update(p, gu * clip, s1, sc);
-  } else if constexpr (R == static_cast<int>(Rule::kSgd)) {
-    sgd_update_plain(p, gu * clip, sc);
+  if (kWrites) R::template update<V, float, float>(p, gu * clip, st, c);
+}
+
+// One chunk of n elements (a multiple-of-4 head in float4, then the tail one by one).
+//
+// note: chunks start on 64-byte boundaries (Layout aligns every segment, kChunkElems is a
+// multiple of 16), so the float4 accesses are aligned; padding is never touched.
+template <class R, int V, bool kWrites, bool kReduce>
+__device__ __forceinline__ void chunk_body(float* __restrict__ p, const float* __restrict__ g,
+                                           float* const* s, int n, float scale, float clip,
+                                           const typename R::Consts& c, double& sq, double& ab) {
+  constexpr int S = kWrites ? R::template slots_used<V>() : 0;
+  constexpr int SA = S > 0 ? S : 1;
+  const int nv = n >> 2;
+  for (int i0 = threadIdx.x; i0 < nv; i0 += kIlp * kThreads) {
+    float4 vp[kIlp] = {}, vg[kIlp] = {}, vs[kIlp][SA] = {};
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int i = i0 + k * kThreads;
+      if (i < nv) {
+        vg[k] = __ldg(reinterpret_cast<const float4*>(g) + i);
+        if (kWrites) vp[k] = reinterpret_cast<const float4*>(p)[i];
+#pragma unroll
+        for (int j = 0; j < S; ++j) vs[k][j] = reinterpret_cast<const float4*>(s[j])[i];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int i = i0 + k * kThreads;
+      if (i < nv) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          float st[SA];
+#pragma unroll
+          for (int j = 0; j < S; ++j) st[j] = lane(vs[k][j], e);
+          element<R, V, kWrites, kReduce>(lane(vp[k], e), lane(vg[k], e), st, scale, clip, c, sq, ab);
+#pragma unroll
+          for (int j = 0; j < S; ++j) lane(vs[k][j], e) = st[j];
+        }
+        if (kWrites) reinterpret_cast<float4*>(p)[i] = vp[k];
+#pragma unroll
+        for (int j = 0; j < S; ++j) reinterpret_cast<float4*>(s[j])[i] = vs[k][j];
+      }
+    }
+  }
+  for (int i = (nv << 2) + static_cast<int>(threadIdx.x); i < n; i += kThreads) {
+    float pp = kWrites ? p[i] : 0.0f;
+    float st[SA];
+#pragma unroll
+    for (int j = 0; j < S; ++j) st[j] = s[j][i];
+    element<R, V, kWrites, kReduce>(pp, g[i], st, scale, clip, c, sq, ab);
+    if (kWrites) p[i] = pp;
+#pragma unroll
+    for (int j = 0; j < S; ++j) s[j][i] = st[j];
   }
 }
 
-template <int R, bool kReduce>
-__device__ __forceinline__ void element4(float4& p, const float4& g, float4& s1, float4& s2,
-                                         float scale, float clip, const AdamConsts& ac,
-                                         const SgdConsts& sc, double& sq, double& ab) {
-  element<R, kReduce>(p.x, g.x, s1.x, s2.x, scale, clip, ac, sc, sq, ab);
-  element<R, kReduce>(p.y, g.y, s1.y, s2.y, scale, clip, ac, sc, sq, ab);
-  element<R, kReduce>(p.z, g.z, s1.z, s2.z, scale, clip, ac, sc, sq, ab);
-  element<R, kReduce>(p.w, g.w, s1.w, s2.w, scale, clip, ac, sc, sq, ab);
+// Runs the chunk body of the variant `v` selects (uniform across the block).
+template <class R, int V, bool kWrites, bool kReduce>
+__device__ __forceinline__ void chunk_variant(int v, float* p, const float* g, float* const* s,
+                                              int n, float scale, float clip,
+                                              const typename R::Consts& c, double& sq,
+                                              double& ab) {
+  if constexpr (V + 1 < R::kVariants) {
+    if (v != V) {
+      chunk_variant<R, V + 1, kWrites, kReduce>(v, p, g, s, n, scale, clip, c, sq, ab);
+      return;
+    }
+  }
+  chunk_body<R, V, kWrites, kReduce>(p, g, s, n, scale, clip, c, sq, ab);
 }
 
-// The pass kernel: update (R = a Rule) with or without the fused reduction, or reduce only.
+// The pass kernel: update (R = a rule) with or without the fused reduction, or reduce only
+// (R = ReduceOnly).
 //
 // note: blocks stride over the chunk table, so one launch covers any number of tensors and the
 // grid is one resident wave. Chunk offsets are 64-bit (arena offsets), in-chunk indices
-// 32-bit (a chunk is ≤ kChunkElems). Chunks start on 64-byte boundaries (Layout aligns every
-// segment, kChunkElems is a multiple of 16), so the float4 accesses are aligned; the last
-// n % 4 elements of a chunk are done one by one and padding is never touched.
-template <int R, bool kReduce>
+// 32-bit (a chunk is ≤ kChunkElems). Each chunk takes its group's constants: the group table
+// is indexed by the chunk's tensor, so any number of groups is still one launch.
+template <class R, bool kReduce>
 __global__ void __launch_bounds__(kThreads) pass_kernel(PassArgs a) {
-  constexpr bool kMoment1 = R == static_cast<int>(Rule::kAdam) ||
-                            R == static_cast<int>(Rule::kSgdMomentum);
-  constexpr bool kMoment2 = R == static_cast<int>(Rule::kAdam);
-  constexpr bool kWrites = R != kReduceOnly;
-
-  AdamConsts ac{};
-  SgdConsts sc{};
+  constexpr bool kWrites = !std::is_same<R, ReduceOnly>::value;
   float clip = 1.0f;
-  if (kWrites) {
+  int64_t t = 0;
+  if constexpr (kWrites) {
     if (a.two_pass) {
       // Decided by finalize on the device: the host never waits for the norm.
       const DeviceState* st = a.state;
       if (st->skip) return;
       clip = st->clip;
-      ac = st->adam;
-      sc = st->sgd;
     } else {
-      consts_for(a.consts, a.state->applied + 1, ac, sc);
+      t = a.state->applied + 1;
     }
   }
   const float scale = a.scale;
+  const GroupTables& gt = a.groups;
   __shared__ double red[2][2][kWarps];
   int parity = 0;
 
-  for (int64_t c = blockIdx.x; c < a.nchunks; c += gridDim.x) {
-    const Chunk ch = a.chunks[c];
+  for (int64_t ci = blockIdx.x; ci < a.nchunks; ci += gridDim.x) {
+    const Chunk ch = a.chunks[ci];
     const int n = static_cast<int>(ch.end - ch.begin);
-    float* __restrict__ p = a.p + ch.begin;
-    const float* __restrict__ g = a.g + ch.begin;
-    float* __restrict__ s1 = kMoment1 ? a.s1 + ch.begin : nullptr;
-    float* __restrict__ s2 = kMoment2 ? a.s2 + ch.begin : nullptr;
+    float* p = a.p + ch.begin;
+    const float* g = a.g + ch.begin;
+    float* s[rules::kMaxSlots];
+#pragma unroll
+    for (int j = 0; j < rules::kMaxSlots; ++j) s[j] = a.s[j] ? a.s[j] + ch.begin : nullptr;
     double sq = 0.0, ab = 0.0;
 
-    const int nv = n >> 2;
-    for (int i0 = threadIdx.x; i0 < nv; i0 += kIlp * kThreads) {
-      float4 vp[kIlp] = {}, vg[kIlp], v1[kIlp] = {}, v2[kIlp] = {};
-#pragma unroll
-      for (int k = 0; k < kIlp; ++k) {
-        const int i = i0 + k * kThreads;
-        if (i < nv) {
-          vg[k] = __ldg(reinterpret_cast<const float4*>(g) + i);
-          if (kWrites) vp[k] = reinterpret_cast<const float4*>(p)[i];
-          if (kMoment1) v1[k] = reinterpret_cast<const float4*>(s1)[i];
-          if (kMoment2) v2[k] = reinterpret_cast<const float4*>(s2)[i];
-        }
+    if constexpr (kWrites) {
+      const int32_t grp = gt.tensor_group[ch.tensor];
+      typename R::Consts c;
+      if (a.two_pass) {
+        c = consts_at<R>(gt.decided_consts, grp, gt.consts_words);
+      } else if (t == gt.host_t) {
+        c = consts_at<R>(gt.host_consts, grp, gt.consts_words);
+      } else {
+        c = R::make(gt.hp + static_cast<int64_t>(grp) * kHpGroupStride, t);
       }
-#pragma unroll
-      for (int k = 0; k < kIlp; ++k) {
-        const int i = i0 + k * kThreads;
-        if (i < nv) {
-          element4<R, kReduce>(vp[k], vg[k], v1[k], v2[k], scale, clip, ac, sc, sq, ab);
-          if (kWrites) reinterpret_cast<float4*>(p)[i] = vp[k];
-          if (kMoment1) reinterpret_cast<float4*>(s1)[i] = v1[k];
-          if (kMoment2) reinterpret_cast<float4*>(s2)[i] = v2[k];
-        }
-      }
-    }
-    for (int i = (nv << 2) + static_cast<int>(threadIdx.x); i < n; i += kThreads) {
-      float pp = kWrites ? p[i] : 0.0f;
-      float m1 = kMoment1 ? s1[i] : 0.0f;
-      float m2 = kMoment2 ? s2[i] : 0.0f;
-      element<R, kReduce>(pp, g[i], m1, m2, scale, clip, ac, sc, sq, ab);
-      if (kWrites) p[i] = pp;
-      if (kMoment1) s1[i] = m1;
-      if (kMoment2) s2[i] = m2;
+      chunk_variant<R, 0, true, kReduce>(R::variant(c), p, g, s, n, scale, clip, c, sq, ab);
+    } else {
+      const typename ReduceOnly::Consts c{};
+      chunk_body<ReduceOnly, 0, false, true>(p, g, s, n, scale, 1.0f, c, sq, ab);
     }
 
     if (kReduce) {
@@ -166,13 +199,13 @@ __global__ void __launch_bounds__(kThreads) pass_kernel(PassArgs a) {
       }
       __syncthreads();
       if (threadIdx.x == 0) {
-        double s = 0.0, t = 0.0;
+        double sum = 0.0, tot = 0.0;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) {
-          s += red[parity][0][w];
-          t += red[parity][1][w];
+          sum += red[parity][0][w];
+          tot += red[parity][1][w];
         }
-        a.partials[c] = Partial{s, t};
+        a.partials[ci] = Partial{sum, tot};
       }
       parity ^= 1;
     }
@@ -186,6 +219,7 @@ __global__ void __launch_bounds__(kThreads) pass_kernel(PassArgs a) {
 // __threadfence(); the floating-point sums never depend on which block is last: tensor sums
 // are written to fixed places and folded in tensor order by a fixed tree. This saves a third
 // launch per step without giving up determinism.
+template <class R>
 __global__ void __launch_bounds__(kFoldThreads) finalize_kernel(FinalizeArgs f) {
   __shared__ double s_sq[kFoldWarps], s_ab[kFoldWarps];
   __shared__ int s_last;
@@ -261,49 +295,31 @@ __global__ void __launch_bounds__(kFoldThreads) finalize_kernel(FinalizeArgs f) 
     abs_sum += s_ab[w];
   }
 
-  // Decide (DESIGN.md step 3), as the CPU backend's run_step does.
+  // Decide (core/decide.h), as the CPU backend's run_step does.
   DeviceState* st = f.state;
-  const bool non_finite = !isfinite(sq) || !isfinite(abs_sum);
-  const double l2 = sqrt(sq);
-  int64_t applied = st->applied;
-  const bool skipped = f.two_pass && f.skip_non_finite && non_finite;
-  double clip = 1.0;
+  const Outcome o = decide(sq, abs_sum, f.two_pass != 0, f.skip_non_finite != 0,
+                           f.clipping != 0, f.max_grad_norm, st->applied);
   if (f.two_pass) {
-    st->skip = skipped ? 1 : 0;
-    if (!skipped) {
-      if (f.clipping) {
-        const double c = f.max_grad_norm / (l2 + 1e-6);
-        clip = c < 1.0 ? c : 1.0;
+    st->skip = o.skipped ? 1 : 0;
+    if (!o.skipped) {
+      st->clip = static_cast<float>(o.clip);
+      // Every group's constants for the applied step this update makes.
+      const GroupTables& gt = f.groups;
+      for (int32_t g = 0; g < gt.groups; ++g) {
+        const typename R::Consts c =
+            o.applied == gt.host_t
+                ? consts_at<R>(gt.host_consts, g, gt.consts_words)
+                : R::make(gt.hp + static_cast<int64_t>(g) * kHpGroupStride, o.applied);
+        *reinterpret_cast<typename R::Consts*>(gt.decided_consts +
+                                               static_cast<int64_t>(g) * gt.consts_words) = c;
       }
-      st->clip = static_cast<float>(clip);
-      const int64_t t = applied + 1;
-      AdamConsts ac;
-      SgdConsts sc;
-      consts_for(f.consts, t, ac, sc);
-      st->adam = ac;
-      st->sgd = sc;
-      applied = t;
     }
-  } else {
-    applied += 1;
   }
-  st->applied = applied;
+  st->applied = o.applied;
   st->ticket = 0;
 
-  double* o = f.outcome;
-  o[kOutL2] = l2;
-  o[kOutL1] = abs_sum;
-  o[kOutClipCoef] = clip;
-  o[kOutSkipped] = skipped ? 1.0 : 0.0;
-  o[kOutNonFinite] = non_finite ? 1.0 : 0.0;
-  o[kOutApplied] = static_cast<double>(applied);
-  if (f.trace) {
-    double* r = f.trace + (f.iteration % f.trace_capacity) * kTraceFields;
-    r[0] = l2;
-    r[1] = abs_sum;
-    r[2] = f.consts.lr;
-    r[3] = skipped ? 1.0 : 0.0;
-  }
+  write_outcome(o, f.outcome);
+  if (f.trace) write_trace_record(o, f.groups.hp[0], f.trace + (f.iteration % f.trace_capacity) * kTraceFields);
 }
 
 __global__ void fill_kernel(float* p, int64_t n, float value) {
@@ -313,9 +329,18 @@ __global__ void fill_kernel(float* p, int64_t n, float value) {
   }
 }
 
+__global__ void lerp_kernel(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                            const int32_t* tensor_group, const float* w) {
+  for (int64_t c = blockIdx.x; c < nchunks; c += gridDim.x) {
+    const Chunk ch = chunks[c];
+    const float k = w[tensor_group[ch.tensor]];
+    for (int64_t i = ch.begin + threadIdx.x; i < ch.end; i += blockDim.x) d[i] = d[i] + k * (s[i] - d[i]);
+  }
+}
+
 __global__ void set_applied_kernel(DeviceState* s, int64_t applied) { s->applied = applied; }
 
-template <int R, bool kReduce>
+template <class R, bool kReduce>
 int resident_grid(int sms) {
   int per_sm = 0;
   FO_CUDA(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, pass_kernel<R, kReduce>,
@@ -323,7 +348,7 @@ int resident_grid(int sms) {
   return sms * (per_sm > 0 ? per_sm : 1);
 }
 
-template <int R, bool kReduce>
+template <class R, bool kReduce>
 void launch_pass(const PassArgs& a, int grid, cudaStream_t stream, const char* what) {
   if (a.nchunks <= 0) return;
   if (grid > a.nchunks) grid = static_cast<int>(a.nchunks);
@@ -342,15 +367,12 @@ PassConfig pass_config(int device) {
   int sms = 0;
   FO_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   PassConfig c{};
-  constexpr int kA = static_cast<int>(Rule::kAdam), kM = static_cast<int>(Rule::kSgdMomentum),
-                kS = static_cast<int>(Rule::kSgd);
-  c.grid_update[kA][0] = resident_grid<kA, false>(sms);
-  c.grid_update[kA][1] = resident_grid<kA, true>(sms);
-  c.grid_update[kM][0] = resident_grid<kM, false>(sms);
-  c.grid_update[kM][1] = resident_grid<kM, true>(sms);
-  c.grid_update[kS][0] = resident_grid<kS, false>(sms);
-  c.grid_update[kS][1] = resident_grid<kS, true>(sms);
-  c.grid_reduce = resident_grid<kReduceOnly, true>(sms);
+#define FO_RULE_GRID(T, id)                                          \
+  c.grid_update[id][0] = resident_grid<rules::T, false>(sms);        \
+  c.grid_update[id][1] = resident_grid<rules::T, true>(sms);
+  FO_RULES(FO_RULE_GRID)
+#undef FO_RULE_GRID
+  c.grid_reduce = resident_grid<ReduceOnly, true>(sms);
   if (device >= 0 && device < 64) {
     cache[device] = c;
     done[device] = true;
@@ -358,29 +380,27 @@ PassConfig pass_config(int device) {
   return c;
 }
 
-void launch_update(Rule rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream) {
-  constexpr int kA = static_cast<int>(Rule::kAdam), kM = static_cast<int>(Rule::kSgdMomentum),
-                kS = static_cast<int>(Rule::kSgd);
-  switch (rule) {
-    case Rule::kAdam:
-      return reduce ? launch_pass<kA, true>(a, grid, stream, "pass_kernel<adam, reduce>")
-                    : launch_pass<kA, false>(a, grid, stream, "pass_kernel<adam>");
-    case Rule::kSgdMomentum:
-      return reduce ? launch_pass<kM, true>(a, grid, stream, "pass_kernel<sgd momentum, reduce>")
-                    : launch_pass<kM, false>(a, grid, stream, "pass_kernel<sgd momentum>");
-    case Rule::kSgd:
-      return reduce ? launch_pass<kS, true>(a, grid, stream, "pass_kernel<sgd, reduce>")
-                    : launch_pass<kS, false>(a, grid, stream, "pass_kernel<sgd>");
-  }
+void launch_update(RuleId rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream) {
+  with_rule(rule, [&](auto tag) {
+    using R = decltype(tag);
+    if (reduce) {
+      launch_pass<R, true>(a, grid, stream, "pass_kernel<rule, reduce>");
+    } else {
+      launch_pass<R, false>(a, grid, stream, "pass_kernel<rule>");
+    }
+  });
 }
 
 void launch_reduce(const PassArgs& a, int grid, cudaStream_t stream) {
-  launch_pass<kReduceOnly, true>(a, grid, stream, "pass_kernel<reduce only>");
+  launch_pass<ReduceOnly, true>(a, grid, stream, "pass_kernel<reduce only>");
 }
 
-void launch_finalize(const FinalizeArgs& f, cudaStream_t stream) {
+void launch_finalize(RuleId rule, const FinalizeArgs& f, cudaStream_t stream) {
   if (f.nitems <= 0) return;
-  finalize_kernel<<<f.nitems, kFoldThreads, 0, stream>>>(f);
+  with_rule(rule, [&](auto tag) {
+    using R = decltype(tag);
+    finalize_kernel<R><<<f.nitems, kFoldThreads, 0, stream>>>(f);
+  });
   FO_CUDA_LAUNCHED("finalize_kernel");
 }
 
@@ -390,6 +410,14 @@ void launch_fill(float* p, int64_t n, float value, cudaStream_t stream) {
   if (blocks > 4096) blocks = 4096;
   fill_kernel<<<static_cast<int>(blocks), 256, 0, stream>>>(p, n, value);
   FO_CUDA_LAUNCHED("fill_kernel");
+}
+
+void launch_lerp(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                 const int32_t* tensor_group, const float* w, cudaStream_t stream) {
+  if (nchunks <= 0) return;
+  const int grid = static_cast<int>(nchunks < 65536 ? nchunks : 65536);
+  lerp_kernel<<<grid, 256, 0, stream>>>(d, s, chunks, nchunks, tensor_group, w);
+  FO_CUDA_LAUNCHED("lerp_kernel");
 }
 
 void launch_set_applied(DeviceState* s, int64_t applied, cudaStream_t stream) {

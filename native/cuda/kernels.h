@@ -1,7 +1,7 @@
 // The CUDA kernels' plain C++ interface: argument blocks and launchers. Implemented in
 // kernels.cu (nvcc); called by optimizer.cc (host compiler). No CUDA-only syntax here.
 //
-// A step (DESIGN.md "One step"), all on the optimizer's stream, no host synchronisation:
+// A step (docs/design.md, "One step"), all on the optimizer's stream, no host synchronisation:
 //   one pass  (no clipping, no skipping):  update+reduce  →  finalize
 //   two passes (clipping or skipping):     reduce  →  finalize (decide)  →  update
 // `update` and `reduce` walk the chunk table (fo::Layout chunks, ≤ kChunkElems elements each)
@@ -17,13 +17,10 @@
 #include <cstdint>
 
 #include "../core/layout.h"
-#include "../core/rules.h"
+#include "../core/rules/registry.h"
 #include "../core/step_args.h"
 
 namespace fo::cuda {
-
-// The update rule a kernel is compiled for.
-enum class Rule : int32_t { kAdam = 0, kSgdMomentum = 1, kSgd = 2 };
 
 // Device-resident state of one optimizer, read and written only by kernels.
 struct DeviceState {
@@ -32,43 +29,40 @@ struct DeviceState {
   int32_t skip;        // two-pass: this step is skipped
   float clip;          // two-pass: clip coefficient of this step
   int32_t pad;
-  AdamConsts adam;     // two-pass: constants of this step
-  SgdConsts sgd;
 };
 
-// Where the per-step constants come from. The host derives them (step_args.h, in double) for
-// the step count it expects, `host_t`; a kernel uses them when the device's count agrees and
-// otherwise re-derives the step-dependent fields on the device from the same formulas.
+// Where a chunk's per-step constants come from. The host derives every group's constants (the
+// rule's make(), in double) for the step count it expects, `host_t`, and uploads them with the
+// groups' hyperparameters; a kernel uses them when the device's count agrees and otherwise
+// re-derives them on the device from the same hyperparameters with the same make().
 //
 // note: the host cannot know the count without a sync once a step may have been skipped
 // (skipNonFinite decides on the device). With the host's guess the constants are bitwise
 // those of the CPU backend; after an unseen skip they are re-derived with the device's pow(),
 // whose last-bit difference from the host's pow almost never survives rounding to float.
 // The guess is corrected whenever the host reads an outcome.
-struct ConstSource {
-  AdamConsts adam;
-  SgdConsts sgd;
+struct GroupTables {
+  const int32_t* tensor_group;   // group of each tensor
+  const double* hp;              // groups * kHpGroupStride doubles (this step's upload)
+  const uint32_t* host_consts;   // groups * consts words, for applied step host_t
+  uint32_t* decided_consts;      // groups * consts words, written by finalize (two passes)
   int64_t host_t;
-  double lr;
-  double beta1;
-  double beta2;
-  int32_t kind;        // fo::Kind
-  int32_t pad;
+  int32_t groups;
+  int32_t consts_words;          // sizeof(Rule::Consts) / 4
 };
 
 // Arguments of the update / reduce kernels.
 struct PassArgs {
   float* p;
   const float* g;
-  float* s1;           // Adam exp_avg, SGD momentum buffer
-  float* s2;           // Adam exp_avg_sq
+  float* s[rules::kMaxSlots];   // the rule's state slots
   const Chunk* chunks;
   int64_t nchunks;
   Partial* partials;   // one per chunk (written when reducing)
   DeviceState* state;
-  ConstSource consts;
+  GroupTables groups;
   float scale;         // gradScale
-  int32_t two_pass;    // update after finalize: read skip / clip / constants from `state`
+  int32_t two_pass;    // update after finalize: read skip / clip / constants from the device
 };
 
 // One block of the finalize kernel folds either one large tensor (count < 0, whole block) or
@@ -97,7 +91,7 @@ struct FinalizeArgs {
   int64_t trace_capacity;
   int64_t iteration;
   double* outcome;              // kOutCount doubles (mapped host memory)
-  ConstSource consts;
+  GroupTables groups;
   double max_grad_norm;
   int32_t clipping;
   int32_t skip_non_finite;
@@ -109,16 +103,19 @@ struct FinalizeArgs {
 // Blocks per launch: the SM count times the blocks one SM holds at once (occupancy), so that
 // one wave is resident and each block strides over chunks. Clamped to the chunk count.
 struct PassConfig {
-  int grid_update[3][2];   // [Rule][reduce]
+  int grid_update[kRuleCount][2];   // [RuleId][reduce]
   int grid_reduce;
 };
 PassConfig pass_config(int device);
 
 // Launchers: enqueue on `stream`, then check the launch (throw DeviceError on failure).
-void launch_update(Rule rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream);
+void launch_update(RuleId rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream);
 void launch_reduce(const PassArgs& a, int grid, cudaStream_t stream);
-void launch_finalize(const FinalizeArgs& f, cudaStream_t stream);
+void launch_finalize(RuleId rule, const FinalizeArgs& f, cudaStream_t stream);
 void launch_fill(float* p, int64_t n, float value, cudaStream_t stream);
+// For every chunk: d = d + w[group of its tensor] * (s - d).
+void launch_lerp(float* d, const float* s, const Chunk* chunks, int64_t nchunks,
+                 const int32_t* tensor_group, const float* w, cudaStream_t stream);
 void launch_set_applied(DeviceState* s, int64_t applied, cudaStream_t stream);
 
 }  // namespace fo::cuda

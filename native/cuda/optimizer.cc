@@ -1,8 +1,8 @@
 // CUDA backend, host side: the device probe, the optimizer arena in device memory, pinned
 // staging for uploads and downloads, and the benchmark helpers. Kernels are in kernels.cu.
 //
-// Memory of one optimizer (DESIGN.md "Memory model"): one device buffer per state (params,
-// grads, exp_avg, exp_avg_sq / momentum), laid out by fo::Layout (64-byte aligned segments),
+// Memory of one optimizer (docs/design.md, "Memory model"): one device buffer per slot
+// (params, grads, the rule's state slots), laid out by fo::Layout (64-byte aligned segments),
 // plus the chunk table, per-chunk partials, per-tensor sums, the device state (applied-step
 // count, decisions), the trace ring, and in pinned host memory a ring of step outcomes (written
 // by the finalize kernel through the mapping) and two staging buffers. Everything is allocated
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/device_api.h"
+#include "api.h"
 #include "cuda_check.h"
 #include "kernels.h"
 
@@ -196,8 +196,8 @@ constexpr int64_t kOutcomeRing = 1024;
 
 class CudaOptimizer final : public OptimizerBackend {
  public:
-  CudaOptimizer(Kind kind, Layout layout, int64_t trace_capacity, int device)
-      : OptimizerBackend(kind, std::move(layout), trace_capacity), device_(device) {
+  CudaOptimizer(ArenaSpec spec, int device)
+      : OptimizerBackend(std::move(spec)), device_(device) {
     name_ = "cuda:" + std::to_string(device);
     use_device(device_);
     stream_ = device_stream(device_);
@@ -224,38 +224,39 @@ class CudaOptimizer final : public OptimizerBackend {
   const char* device_name() const override { return name_.c_str(); }
   bool outcome_is_lazy() const override { return true; }
 
-  void step(const HyperParams& h, double* out) override {
+  void step(const StepSettings& h, double* out) override {
     use_device(device_);
     const bool two_pass = h.two_pass();
     const bool no_reduce = !two_pass && (h.flags & kFlagBenchNoReduce) != 0;
     const int64_t t_guess = applied_guess_ + 1;
-
+    // This step's group tables: the hyperparameters and the host's constants for t_guess,
+    // uploaded in stream order (the previous step's kernels have read theirs by then).
+    const int words = rule_->consts_bytes / 4;
+    host_consts_.resize(static_cast<size_t>(groups_) * words);
+    for (int32_t g = 0; g < groups_; ++g) {
+      rule_->make(h.group(g), t_guess, host_consts_.data() + static_cast<size_t>(g) * words);
+    }
+    stager_->upload(stream_, group_hp_.as(), h.group_hp, group_hp_.bytes());
+    stager_->upload(stream_, consts_.as(), host_consts_.data(), host_consts_.size() * 4);
     PassArgs a{};
     a.p = slot_ptr(kParams);
     a.g = slot_ptr(kGrads);
-    a.s1 = slot_ptr(kState1);
-    a.s2 = slot_ptr(kState2);
+    for (int k = 0; k < rule_->slots; ++k) a.s[k] = slot_ptr(kFirstState + k);
     a.chunks = chunks_.as<Chunk>();
     a.nchunks = static_cast<int64_t>(layout_.chunks.size());
     a.partials = partials_.as<Partial>();
     a.state = state_.as<DeviceState>();
-    a.consts.host_t = t_guess;
-    a.consts.lr = h.lr;
-    a.consts.beta1 = h.beta1;
-    a.consts.beta2 = h.beta2;
-    a.consts.kind = static_cast<int32_t>(kind_);
-    if (kind_ == Kind::Adam) {
-      a.consts.adam = make_adam_consts(h, t_guess);
-    } else {
-      a.consts.sgd = make_sgd_consts(h, t_guess);
-    }
+    a.groups.tensor_group = tensor_group_dev_.as<int32_t>();
+    a.groups.hp = group_hp_.as<double>();
+    a.groups.host_consts = consts_.as<uint32_t>();
+    a.groups.decided_consts = consts_.as<uint32_t>() + static_cast<size_t>(groups_) * words;
+    a.groups.host_t = t_guess;
+    a.groups.groups = groups_;
+    a.groups.consts_words = words;
     a.scale = static_cast<float>(h.grad_scale);
     a.two_pass = 0;
-    const Rule rule = kind_ == Kind::Adam ? Rule::kAdam
-                      : h.beta1 != 0.0    ? Rule::kSgdMomentum
-                                          : Rule::kSgd;
+    const RuleId rule = rule_->id;
     const int r = static_cast<int>(rule);
-
     FinalizeArgs f{};
     f.partials = a.partials;
     f.first_chunk = first_chunk_.as<int32_t>();
@@ -270,7 +271,7 @@ class CudaOptimizer final : public OptimizerBackend {
     f.iteration = trace_written_;  // the ring position
     const int64_t slot = iteration_ % kOutcomeRing;
     f.outcome = outcomes_dev_ + slot * kOutCount;
-    f.consts = a.consts;
+    f.groups = a.groups;
     f.max_grad_norm = h.max_grad_norm;
     f.clipping = h.clipping() ? 1 : 0;
     f.skip_non_finite = h.skip_non_finite() ? 1 : 0;
@@ -278,10 +279,10 @@ class CudaOptimizer final : public OptimizerBackend {
 
     if (!two_pass) {
       launch_update(rule, !no_reduce, a, cfg_.grid_update[r][no_reduce ? 0 : 1], stream_);
-      if (!no_reduce) launch_finalize(f, stream_);
+      if (!no_reduce) launch_finalize(rule, f, stream_);
     } else {
       launch_reduce(a, cfg_.grid_reduce, stream_);
-      launch_finalize(f, stream_);
+      launch_finalize(rule, f, stream_);
       a.two_pass = 1;
       launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
     }
@@ -374,6 +375,15 @@ class CudaOptimizer final : public OptimizerBackend {
     }
   }
 
+  void lerp_slot(int dst, int src, const double* w) override {
+    use_device(device_);
+    std::vector<float> wf(static_cast<size_t>(groups_));
+    for (int32_t g = 0; g < groups_; ++g) wf[static_cast<size_t>(g)] = static_cast<float>(w[g]);
+    stager_->upload(stream_, lerp_w_.as(), wf.data(), wf.size() * sizeof(float));
+    launch_lerp(slot_ptr(dst), slot_ptr(src), chunks_.as<Chunk>(),
+                static_cast<int64_t>(layout_.chunks.size()), tensor_group_dev_.as<int32_t>(),
+                lerp_w_.as<float>(), stream_);
+  }
   int64_t read_trace(double* dst, int64_t max) override {
     const int64_t n = std::min(max, trace_written_ - trace_read_);
     if (n <= 0) return 0;
@@ -395,7 +405,7 @@ class CudaOptimizer final : public OptimizerBackend {
     int64_t b = 0;
     for (const auto& s : slots_) b += static_cast<int64_t>(s.bytes());
     for (const DeviceBuffer* d : {&chunks_, &first_chunk_, &items_, &partials_, &tensor_sums_,
-                                  &state_, &trace_}) {
+                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_}) {
       b += static_cast<int64_t>(d->bytes());
     }
     b += static_cast<int64_t>(outcomes_.bytes());
@@ -430,6 +440,11 @@ class CudaOptimizer final : public OptimizerBackend {
     partials_ = DeviceBuffer(chunks.size() * sizeof(Partial));
     tensor_sums_ = DeviceBuffer(2 * layout_.tensors() * sizeof(double));
     state_ = DeviceBuffer(sizeof(DeviceState));
+    tensor_group_dev_ = DeviceBuffer(tensor_group_.size() * sizeof(int32_t));
+    group_hp_ = DeviceBuffer(static_cast<size_t>(groups_) * kHpGroupStride * sizeof(double));
+    // Host constants (this step's guess), then the constants finalize decides (two passes).
+    consts_ = DeviceBuffer(2 * static_cast<size_t>(groups_) * rule_->consts_bytes + 16);
+    lerp_w_ = DeviceBuffer(static_cast<size_t>(groups_) * sizeof(float));
     trace_ = DeviceBuffer(static_cast<size_t>(trace_capacity_ * kTraceFields) * sizeof(double));
     outcomes_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
     outcomes_dev_ = outcomes_.device_ptr<double>();
@@ -447,6 +462,7 @@ class CudaOptimizer final : public OptimizerBackend {
     put(chunks_, chunks.data());
     put(first_chunk_, layout_.first_chunk.data());
     put(items_, items.data());
+    put(tensor_group_dev_, tensor_group_.data());
     FO_CUDA(cudaMemsetAsync(state_.as(), 0, state_.bytes(), stream_));
     if (tensor_sums_.bytes() > 0) {
       FO_CUDA(cudaMemsetAsync(tensor_sums_.as(), 0, tensor_sums_.bytes(), stream_));
@@ -483,6 +499,8 @@ class CudaOptimizer final : public OptimizerBackend {
   PassConfig cfg_{};
   DeviceBuffer slots_[kSlotCount];
   DeviceBuffer chunks_, first_chunk_, items_, partials_, tensor_sums_, state_, trace_;
+  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_;
+  std::vector<uint32_t> host_consts_;   // this step's host constants, before upload
   int32_t nitems_ = 0;
   PinnedBuffer outcomes_;
   double* outcomes_dev_ = nullptr;
@@ -518,11 +536,12 @@ void require_device(int device) {
 
 }  // namespace
 
-std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
-                                                 int device) {
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device) {
   require_device(device);
-  return std::make_unique<CudaOptimizer>(kind, std::move(layout), trace_capacity, device);
+  return std::make_unique<CudaOptimizer>(std::move(spec), device);
 }
+
+namespace bench {
 
 std::vector<double> copy_times_ms(int device, int64_t bytes, int iters) {
   require_device(device);
@@ -574,5 +593,7 @@ std::vector<double> time_calls(int device, int iters, const std::function<void()
   }
   return ms;
 }
+
+}  // namespace bench
 
 }  // namespace fo::cuda

@@ -6,7 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { writeFileAtomic } from '../trace.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 
 /** Where a command writes. Tests pass collectors; the bin passes process.stdout/stderr. */
 export interface CliIO {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { chartsSvg, type LineChartOptions } from '../plot/index.js';
 import type { MedianBoundary, RefineMethod } from '../refine/index.js';
-import { NORM_TRACE_FORMAT, NormTrace, type OptimizerKind, type SkippedPolicy } from '../trace.js';
+import { NORM_TRACE_FORMAT, NormTrace, OPTIMIZER_KINDS, type OptimizerKind, type SkippedPolicy } from '../trace.js';
+import * as v from '../validate.js';
 import { CliError, fmt, integerOption, numberOption } from './common.js';
 
 /** The `format` field of a schedule file. */
@@ -171,48 +172,42 @@ export function* scheduleFileChunks(r: Refinement): Generator<string> {
   yield '}\n';
 }
 
-function finiteArray(path: string, key: string, a: unknown, length: number): Float64Array {
-  if (!Array.isArray(a)) throw new CliError(`${path}: Expected an array for ${key} but received ${a === null ? 'null' : typeof a}`);
-  if (a.length !== length) throw new CliError(`${path}: Expected ${length} values (length) for ${key} but received ${a.length}`);
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = a[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CliError(`${path}: Expected a finite number for ${key}[${i}] but received ${JSON.stringify(v)}`);
-    out[i] = v;
+/** Runs checks of `src/validate.ts` on a file's fields: a TypeError/RangeError becomes a one-line CliError naming the file. */
+function inFile<T>(path: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new CliError(`${path}: ${e.message}`);
+    throw e;
   }
-  return out;
+}
+
+function finiteArray(path: string, key: string, a: unknown, length: number): Float64Array {
+  return inFile(path, () => {
+    if (!Array.isArray(a)) throw v.typeError(key, 'an array', a);
+    if (a.length !== length) throw v.rangeError(key, `${length} values (length)`, a);
+    return Float64Array.from(v.numberList(key, a, v.finite));
+  });
 }
 
 /** Reads a schedule file written by `refine --out`. */
 export function parseScheduleFile(path: string, j: Record<string, unknown>): Refinement {
-  const version = j.version;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new CliError(`${path}: Expected an integer >= 1 for version but received ${JSON.stringify(version)}`);
-  }
+  const version = inFile(path, () => v.integer('version', j.version, 1));
   if (version > SCHEDULE_VERSION) {
     throw new CliError(`${path}: schedule format version ${version} is newer than this fused-optim reads (${SCHEDULE_VERSION}); upgrade fused-optim`);
   }
-  const length = j.length;
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) {
-    throw new CliError(`${path}: Expected an integer >= 1 for length but received ${JSON.stringify(length)}`);
-  }
+  const length = inFile(path, () => v.integer('length', j.length, 1));
   const schedule = finiteArray(path, 'schedule', j.schedule, length);
   const norms = j.norms === undefined ? undefined : finiteArray(path, 'norms', j.norms, length);
   const smoothed = j.smoothed === undefined ? undefined : finiteArray(path, 'smoothed', j.smoothed, length);
-  const str = <T extends string>(k: string, choices: readonly T[], fallback?: T): T => {
-    const v = j[k];
-    if (v === undefined && fallback !== undefined) return fallback;
-    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-      throw new CliError(`${path}: Expected one of ${choices.map((c) => `'${c}'`).join(', ')} for ${k} but received ${JSON.stringify(v)}`);
-    }
-    return v as T;
-  };
+  const str = <T extends string>(k: string, choices: readonly T[], fallback?: T): T =>
+    j[k] === undefined && fallback !== undefined ? fallback : inFile(path, () => v.oneOf(k, j[k], choices));
   const num = (k: string, fallback: number): number => (typeof j[k] === 'number' && Number.isFinite(j[k]) ? (j[k] as number) : fallback);
   let max = 0;
   for (const v of schedule) max = Math.max(max, v);
   return {
     source: typeof j.source === 'string' ? j.source : path,
-    ...(j.kind !== undefined && { kind: str('kind', ['sgd', 'adam', 'adamw'] as const) }),
+    ...(j.kind !== undefined && { kind: str('kind', OPTIMIZER_KINDS) }),
     method: str('method', ['sgd', 'adam'] as const),
     ...(j.norm !== undefined && { norm: str('norm', ['l2', 'l1'] as const) }),
     solver: str('solver', ['closed-form', 'bound'] as const, 'closed-form'),

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 
 /** Rows of features with an integer class label each. */
 export interface Dataset {

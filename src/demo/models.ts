@@ -11,7 +11,7 @@
  * @module
  */
 import type { Dataset } from './data.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../random.js';
 
 /** Mean cross-entropy and accuracy of a model on a data set. */
 export interface Evaluation {

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import cliProgress from 'cli-progress';
 import { chartsSvg, type LineChartOptions, type Series } from '../plot/index.js';
 import { buildInfo } from '../runtime.js';
-import { writeFileAtomic } from '../trace.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 import { loadSplit, type Split } from './data.js';
 import { namedSchedule } from './schedules.js';
 import { loadEngine, type EngineName } from './engine.js';

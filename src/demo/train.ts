@@ -4,14 +4,14 @@
  * trace, and evaluations along the way.
  * @module
  */
-import { Adam, AdamW, SGD, type FusedOptimizer, type LearningRate, type StepInfo } from '../optim/index.js';
+import { createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
 import type { NormTrace } from '../trace.js';
 import type { Dataset } from './data.js';
 import type { Evaluation, Model } from './models.js';
-import { Rng } from './rng.js';
+import { Rng } from '../random.js';
 
-/** The optimizers a run can use. */
-export type OptimizerName = 'sgd' | 'adam' | 'adamw';
+/** The optimizers a run can use: any rule of the registry. */
+export type OptimizerName = OptimizerKind;
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -63,10 +63,7 @@ export function stepsFor(n: number, batchSize: number, epochs: number): number {
 }
 
 function makeOptimizer(name: OptimizerName, params: Float32Array[], lr: LearningRate, hyper: Record<string, unknown>): FusedOptimizer<object> {
-  const o = { ...hyper, lr };
-  if (name === 'sgd') return new SGD(params, o);
-  if (name === 'adam') return new Adam(params, o);
-  return new AdamW(params, o);
+  return createOptimizer(name, params, { ...hyper, lr });
 }
 
 /** Trains `model` on `train` for `steps` steps and returns curves, trace and final evaluations. */

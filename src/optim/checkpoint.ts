@@ -8,8 +8,8 @@
  * File layout (little-endian, every section starts on an 8-byte boundary):
  *
  *     0   8  magic "FOPTCKPT"
- *     8   4  u32 format version (1)
- *     12  4  u32 optimizer kind: 0 sgd, 1 adam, 2 adamw
+ *     8   4  u32 format version (2; version 1 files, without groups, are read too)
+ *     12  4  u32 optimizer kind: the rule spec's checkpointCode (0 sgd, 1 adam, 2 adamw)
  *     16  4  u32 tensor count T
  *     20  4  u32 state arrays per tensor S (sgd 1: momentumBuffer; adam(w) 2: expAvg, expAvgSq)
  *     24  8  f64 iteration (steps taken, skipped ones included: the schedule position)
@@ -19,7 +19,8 @@
  *     52  4  u32 reserved (0)
  *     56  8  f64 file length in bytes, checksum included
  *     64     f64 × T tensor lengths
- *            J bytes UTF-8 JSON {lr, nextLr, hyperparameters, state}, padded with spaces to 8
+ *            J bytes UTF-8 JSON {lr, nextLr, hyperparameters, state, groups}, padded with
+ *            spaces to 8 (groups: [{tensors, hyperparameters, lr}], since version 2)
  *            f32 tensor data, (1 + S) × T arrays: params[0..T), then each state array in
  *            order, zero-padded to 8
  *            trace (when present, length n): f64 l2[n], f64 l1[n], f64 lr[n], u8 skipped[n],
@@ -31,24 +32,35 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
-import { OPTIMIZER_KINDS, type OptimizerKind, writeFileAtomic, writeFileAtomicSync } from '../trace.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../fs-atomic.js';
 import * as v from '../validate.js';
+import { OPTIMIZER_KINDS, RULES, type OptimizerKind } from './rules/index.js';
 
 /** The `format` field of a state dict. */
 export const STATE_DICT_FORMAT = 'fused-optim/optimizer-state';
 
 /** The checkpoint format version this code writes, and the newest it reads. */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 /** The first 8 bytes of a checkpoint file. */
 export const CHECKPOINT_MAGIC = 'FOPTCKPT';
 
 /** Names of the per-tensor state arrays of each optimizer kind, in file order. */
-export const STATE_NAMES: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
-  sgd: Object.freeze(['momentumBuffer']),
-  adam: Object.freeze(['expAvg', 'expAvgSq']),
-  adamw: Object.freeze(['expAvg', 'expAvgSq']),
-});
+export const STATE_NAMES: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze(
+  Object.fromEntries(OPTIMIZER_KINDS.map((k) => [k, Object.freeze([...RULES[k].stateNames])])) as Record<OptimizerKind, readonly string[]>,
+);
+
+/** One parameter group of a checkpoint. */
+export interface CheckpointGroup {
+  /** Indices of the group's tensors (into `lengths`, `params`, ...), in order. */
+  tensors: number[];
+  /** The group's resolved hyperparameters except `lr`. */
+  hyperparameters: Record<string, number | boolean | null>;
+  /** The group's learning rate when it is a number; `null` for a schedule. */
+  lr: number | null;
+  /** The rule's host-side state of the group (e.g. NAdam's μ product); absent for most rules. */
+  hostState?: Record<string, number> | null;
+}
 
 /** The trace part of a state dict: the record of every step since construction (or `resetTrace`). */
 export interface CheckpointTrace {
@@ -76,10 +88,18 @@ export interface OptimizerStateDict {
   iteration: number;
   /** Steps applied (not skipped): drives Adam's bias correction and SGD's first momentum step. */
   appliedSteps: number;
-  /** The resolved hyperparameters except `lr` (e.g. beta1, beta2, eps, weightDecay, ...). */
+  /**
+   * The resolved hyperparameters except `lr` (e.g. beta1, beta2, eps, weightDecay, ...) of the
+   * first group, with the global gradient options (maxGradNorm, gradScale, skipNonFinite).
+   */
   hyperparameters: Record<string, number | boolean | null>;
-  /** The learning rate when it is a number; `null` when it is a schedule (a function is not serialised). */
+  /** The first group's learning rate when it is a number; `null` when it is a schedule (a function is not serialised). */
   lr: number | null;
+  /**
+   * Every parameter group: its tensors, hyperparameters and lr. `null` in a version 1
+   * checkpoint (one group: `hyperparameters` and `lr` above).
+   */
+  groups: CheckpointGroup[] | null;
   /** The learning rate the next step would have used (informative; `null` if the schedule threw). */
   nextLr: number | null;
   /** Parameters of each tensor. */
@@ -111,7 +131,9 @@ export class CheckpointError extends Error {
   }
 }
 
-const KIND_CODES: Readonly<Record<OptimizerKind, number>> = { sgd: 0, adam: 1, adamw: 2 };
+const KIND_CODES: Readonly<Record<OptimizerKind, number>> = Object.freeze(
+  Object.fromEntries(OPTIMIZER_KINDS.map((k) => [k, RULES[k].checkpointCode])) as Record<OptimizerKind, number>,
+);
 const HEADER_BYTES = 64;
 const DIGEST_BYTES = 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -190,6 +212,8 @@ export function checkStateDict(
   if (s.nextLr !== null && s.nextLr !== undefined && typeof s.nextLr !== 'number') {
     throw v.typeError(`${name}.nextLr`, 'a number or null', s.nextLr);
   }
+  if (s.groups !== null && s.groups !== undefined) checkGroups(`${name}.groups`, s.groups, expected.lengths.length);
+  else if (version >= 2) throw v.typeError(`${name}.groups`, 'an array of groups (format version 2)', s.groups);
   f32List(`${name}.params`, s.params, expected.lengths);
   const names = STATE_NAMES[kind];
   if (s.state === null || typeof s.state !== 'object' || Array.isArray(s.state)) {
@@ -211,6 +235,28 @@ export function checkStateDict(
   return s as unknown as OptimizerStateDict;
 }
 
+/** Structure of `groups`: objects with tensor indices that cover 0..tensors-1 once, in order. */
+function checkGroups(name: string, value: unknown, tensors: number): void {
+  if (!Array.isArray(value) || value.length === 0) throw v.typeError(name, 'a non-empty array of groups', value);
+  let next = 0;
+  value.forEach((g, i) => {
+    const at = `${name}[${i}]`;
+    if (g === null || typeof g !== 'object' || Array.isArray(g)) throw v.typeError(at, 'a group object', g);
+    const o = g as Record<string, unknown>;
+    if (!Array.isArray(o.tensors)) throw v.typeError(`${at}.tensors`, 'an array of tensor indices', o.tensors);
+    (o.tensors as unknown[]).forEach((t, j) => {
+      const idx = v.integer(`${at}.tensors[${j}]`, t, 0, Math.max(0, tensors - 1));
+      if (idx !== next) throw v.rangeError(`${at}.tensors[${j}]`, `${next} (groups list the tensors in order)`, t);
+      next++;
+    });
+    if (o.hyperparameters === null || typeof o.hyperparameters !== 'object' || Array.isArray(o.hyperparameters)) {
+      throw v.typeError(`${at}.hyperparameters`, 'an object', o.hyperparameters);
+    }
+    if (o.lr !== null) v.nonNegative(`${at}.lr`, o.lr);
+  });
+  if (next !== tensors) throw v.rangeError(name, `groups covering all ${tensors} tensors`, value);
+}
+
 // --- encoding ----------------------------------------------------------------------------------------
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
@@ -219,7 +265,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 
 /** The JSON section padded with spaces to 8 bytes, and its unpadded length. */
 function jsonSection(s: OptimizerStateDict): { bytes: Uint8Array; length: number } {
-  const json = JSON.stringify({ lr: s.lr, nextLr: s.nextLr, hyperparameters: s.hyperparameters, state: STATE_NAMES[s.kind] });
+  const json = JSON.stringify({ lr: s.lr, nextLr: s.nextLr, hyperparameters: s.hyperparameters, state: STATE_NAMES[s.kind], groups: s.groups });
   const raw = Buffer.from(json, 'utf8');
   const out = Buffer.alloc(raw.length + pad8(raw.length), 0x20);
   raw.copy(out);
@@ -259,7 +305,7 @@ export function* encodeCheckpoint(s: OptimizerStateDict): Generator<Uint8Array> 
   const header = new ArrayBuffer(HEADER_BYTES + 8 * tensors);
   const dv = new DataView(header);
   for (let i = 0; i < 8; i++) dv.setUint8(i, CHECKPOINT_MAGIC.charCodeAt(i));
-  dv.setUint32(8, CHECKPOINT_VERSION, true);
+  dv.setUint32(8, s.groups === null ? 1 : CHECKPOINT_VERSION, true);
   dv.setUint32(12, KIND_CODES[s.kind], true);
   dv.setUint32(16, tensors, true);
   dv.setUint32(20, names.length, true);
@@ -374,6 +420,15 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): 
   if (!Array.isArray(listed) || listed.length !== names.length || listed.some((x, i) => x !== names[i])) {
     fail('ERR_CHECKPOINT_CORRUPT', `the JSON section lists state ${JSON.stringify(listed)}, expected ${JSON.stringify(names)}`);
   }
+  let groups: CheckpointGroup[] | null = null;
+  if (version >= 2) {
+    try {
+      checkGroups('groups', meta.groups, tensors);
+    } catch (e) {
+      fail('ERR_CHECKPOINT_CORRUPT', `the JSON section's groups are malformed (${(e as Error).message})`);
+    }
+    groups = meta.groups as CheckpointGroup[];
+  }
   at += jsonBytes + pad8(jsonBytes);
   const f32 = (n: number): Float32Array => {
     const a = new Float32Array(b.buffer, b.byteOffset + at, n);
@@ -407,6 +462,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): 
     hyperparameters: meta.hyperparameters as Record<string, number | boolean | null>,
     lr: meta.lr as number | null,
     nextLr: (meta.nextLr ?? null) as number | null,
+    groups,
     params,
     state,
     trace,
@@ -415,23 +471,17 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): 
 
 // --- files ---------------------------------------------------------------------------------------------
 
-function checkPath(path: unknown): string {
-  if (typeof path !== 'string') throw v.typeError('path', 'a file path string', path);
-  if (path.length === 0) throw v.rangeError('path', 'a non-empty file path', path);
-  return path;
-}
-
 /**
  * Writes a (checked) state dict as a checkpoint file, atomically: a temporary file in the same
  * directory, fsync, rename. A crash leaves the old file or the new one, never a torn one.
  */
 export async function writeCheckpoint(path: string, state: OptimizerStateDict): Promise<void> {
-  await writeFileAtomic(checkPath(path), encodeCheckpoint(state));
+  await writeFileAtomic(v.filePath('path', path), encodeCheckpoint(state));
 }
 
 /** {@link writeCheckpoint}, synchronously. */
 export function writeCheckpointSync(path: string, state: OptimizerStateDict): void {
-  writeFileAtomicSync(checkPath(path), encodeCheckpoint(state));
+  writeFileAtomicSync(v.filePath('path', path), encodeCheckpoint(state));
 }
 
 /**
@@ -441,12 +491,12 @@ export function writeCheckpointSync(path: string, state: OptimizerStateDict): vo
  *   cannot be read.
  */
 export async function readCheckpoint(path: string): Promise<OptimizerStateDict> {
-  const p = checkPath(path);
+  const p = v.filePath('path', path);
   return decodeCheckpoint(await fsp.readFile(p), p);
 }
 
 /** {@link readCheckpoint}, synchronously. */
 export function readCheckpointSync(path: string): OptimizerStateDict {
-  const p = checkPath(path);
+  const p = v.filePath('path', path);
   return decodeCheckpoint(fs.readFileSync(p), p);
 }

@@ -2,21 +2,22 @@
  * One fused step on caller-owned Float32Arrays: `adamStep` and `sgdStep`.
  *
  * The arrays are updated in place in one pass over memory (two with clipping or
- * `skipNonFinite`), on the CPU, multi-threaded. The gradient array is only read.
+ * `skipNonFinite`), on the CPU, multi-threaded. The gradient array is only read. Both go
+ * through the same backend interface and engine as the optimizer classes (a CPU arena that
+ * borrows the caller's arrays).
  */
-import { HP, OUT, loadNative } from '../native.js';
+import { HP, OUT, hpLength, loadNative } from '../native.js';
 import * as v from '../validate.js';
 import {
-  ADAM_DEFAULTS,
-  SGD_DEFAULTS,
+  GRADIENT_KEYS,
   type AdamHyperparameters,
   type SgdHyperparameters,
   type StepResult,
-  packAdam,
-  packSgd,
-  resolveAdam,
-  resolveSgd,
+  packHeader,
+  rejectUnknown,
+  resolveGradient,
 } from './options.js';
+import { ADAM, SGD_RULE, groupKeys, packGroup, resolveHyper, type HyperValue, type RuleSpec } from './rules/index.js';
 
 /** Options of the functional steps besides the hyperparameters. */
 export interface StepIndexOptions {
@@ -31,8 +32,19 @@ export type AdamStepOptions = AdamHyperparameters & StepIndexOptions;
 /** Options of {@link sgdStep}: SGD's hyperparameters and the step options. */
 export type SgdStepOptions = SgdHyperparameters & StepIndexOptions;
 
-const hp = new Float64Array(HP.count);
+const hp = new Float64Array(hpLength(1));
 const out = new Float64Array(OUT.count);
+
+/** Validates a functional step's options for `spec` and packs them into `hp`. */
+function packOne(spec: RuleSpec, o: Record<string, unknown>): { threads: number; values: Record<string, HyperValue> } {
+  rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, 'step', 'threads'], 'options');
+  const r = resolveHyper(spec, o, 'options', spec.defaults);
+  const lr = o.lr === undefined ? spec.defaultLr : v.nonNegative('options.lr', o.lr);
+  const { step, threads } = stepIndex(o);
+  packHeader(hp, resolveGradient(o, 'options'), 1, step);
+  packGroup(spec, r, lr, hp, HP.header);
+  return { threads, values: r };
+}
 
 /** Builds a StepResult from the native outcome array. */
 export function readOutcome(o: Float64Array): StepResult {
@@ -112,12 +124,10 @@ export function adamStep(
   ];
   if (options === undefined) throw v.typeError('options', 'an options object with step', options);
   const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-  const a = resolveAdam(o, 'options', ADAM_DEFAULTS, ['step', 'threads']);
-  const { step, threads } = stepIndex(o);
+  // Adam's defaults (weightDecay 0); `decoupled: true` gives AdamW's update.
+  const { threads } = packOne(ADAM, o);
   checkArrays(arrays);
-  const addon = loadNative();
-  packAdam(hp, a, a.lr, step);
-  addon.adamStep(params, grads, expAvg, expAvgSq, hp, out, threads);
+  loadNative().functionalStep(ADAM.native.code, params, grads, [expAvg, expAvgSq], hp, out, threads);
   return readOutcome(out);
 }
 
@@ -150,17 +160,14 @@ export function sgdStep(
   }
   if (options === undefined) throw v.typeError('options', 'an options object with step', options);
   const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-  const s = resolveSgd(o, 'options', SGD_DEFAULTS, ['step', 'threads']);
-  const { step, threads } = stepIndex(o);
-  if (s.momentum !== 0 && arrays.length < 3) {
-    throw v.typeError('momentumBuffer', `a Float32Array when options.momentum is ${s.momentum}`, momentumBuffer);
+  const { threads, values } = packOne(SGD_RULE, o);
+  if (values.momentum !== 0 && arrays.length < 3) {
+    throw v.typeError('momentumBuffer', `a Float32Array when options.momentum is ${values.momentum}`, momentumBuffer);
   }
   checkArrays(arrays);
   // note: empty arrays have no data pointer, which the addon takes for a missing momentum
   // buffer; an empty step has nothing to update and a known outcome.
   if (params.length === 0) return { gradNormL2: 0, gradNormL1: 0, clipCoef: 1, skipped: false, nonFinite: false };
-  const addon = loadNative();
-  packSgd(hp, s, s.lr, step);
-  addon.sgdStep(params, grads, arrays.length > 2 ? arrays[2].value : null, hp, out, threads);
+  loadNative().functionalStep(SGD_RULE.native.code, params, grads, [arrays.length > 2 ? arrays[2].value : null], hp, out, threads);
   return readOutcome(out);
 }

@@ -1,12 +1,10 @@
 export { adamStep, sgdStep, type AdamStepOptions, type SgdStepOptions, type StepIndexOptions } from './functional.js';
 export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResult } from './options.js';
+export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
 export {
-  Adam,
-  AdamW,
-  SGD,
   FusedOptimizer,
-  type AdamOptions,
-  type SgdOptions,
+  type GroupInfo,
+  type ParamGroup,
   type DeviceSpec,
   type LearningRate,
   type OptimizerCommonOptions,
@@ -24,6 +22,8 @@ export {
   readCheckpoint,
   readCheckpointSync,
   type CheckpointErrorCode,
+  type CheckpointGroup,
   type CheckpointTrace,
   type OptimizerStateDict,
 } from './checkpoint.js';
+export { RULES, OPTIMIZER_KINDS, type OptimizerKind, type RuleSpec } from './rules/index.js';

@@ -1,38 +1,37 @@
 /**
- * Optimizer classes over one flat arena per state (DESIGN.md "Memory model"): `SGD`, `Adam`,
- * `AdamW`. One native pass per step covers every tensor, however many.
+ * Optimizer classes over one flat arena per state (docs/design.md, "Memory model"): `SGD`,
+ * `Adam`, `AdamW`. One native pass per step covers every tensor of every parameter group.
+ * A class is its rule spec (`./rules/`) plus this shared machinery.
  */
-import { HP, KIND, OUT, SLOT, TRACE_FIELDS, loadNative, type NativeOptimizer } from '../native.js';
+import { HP, OUT, SLOT, TRACE_FIELDS, hpLength, loadNative, type NativeOptimizer } from '../native.js';
 import type { Schedule } from '../schedules/types.js';
-import { NormTrace, type OptimizerKind } from '../trace.js';
+import { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 import {
   CHECKPOINT_VERSION,
   STATE_DICT_FORMAT,
-  STATE_NAMES,
   checkStateDict,
   readCheckpoint,
   readCheckpointSync,
   writeCheckpoint,
   writeCheckpointSync,
+  type CheckpointGroup,
   type OptimizerStateDict,
 } from './checkpoint.js';
 import { readOutcome } from './functional.js';
 import { lazyStepInfo } from './lazy-outcome.js';
 import {
-  ADAMW_DEFAULTS,
-  ADAM_DEFAULTS,
-  SGD_DEFAULTS,
+  GRADIENT_KEYS,
   type AdamHyperparameters,
-  type ResolvedAdam,
-  type ResolvedSgd,
+  type GradientOptions,
+  type ResolvedGradient,
   type SgdHyperparameters,
   type StepResult,
-  packAdam,
-  packSgd,
-  resolveAdam,
-  resolveSgd,
+  packHeader,
+  rejectUnknown,
+  resolveGradient,
 } from './options.js';
+import { RULES, groupKeys, packGroup, resolveHyper, type HyperValue, type OptimizerKind, type RuleSpec } from './rules/index.js';
 
 /** A learning rate: a number, or a schedule called with the 0-based iteration. */
 export type LearningRate = number | Schedule;
@@ -62,10 +61,51 @@ export interface StepInfo extends StepResult {
   lr: number;
 }
 
-/** One parameter tensor given at construction: its initial values, or its length (zeros). */
+/**
+ * One parameter tensor given at construction: its initial values (copied into the arena), or
+ * its length (zeros).
+ */
 export type ParamInit = Float32Array | number;
 
-const COMMON_KEYS = ['lr', 'threads', 'device', 'traceCapacity'];
+/**
+ * A parameter group, PyTorch's `param_groups` semantics: its tensors, and any hyperparameter
+ * of the rule (`lr` included, a number or a schedule) that differs from the optimizer's
+ * defaults. The gradient options (`maxGradNorm`, `gradScale`, `skipNonFinite`) are global.
+ */
+export type ParamGroup<O extends object = Record<string, unknown>> = { params: readonly ParamInit[]; lr?: LearningRate } & Omit<
+  O,
+  'lr' | keyof GradientOptions
+>;
+
+/** What `opt.groups[i]` tells about a group. */
+export interface GroupInfo {
+  /** Index of the group. */
+  index: number;
+  /** Indices of the group's tensors in `opt.params` / `opt.grads` (consecutive). */
+  tensors: readonly number[];
+  /** The group's learning rate: a number or a schedule. */
+  lr: LearningRate;
+  /** The group's resolved hyperparameters besides `lr`. */
+  hyperparameters: Readonly<Record<string, HyperValue>>;
+}
+
+const COMMON_KEYS = ['threads', 'device', 'traceCapacity'];
+
+/** A plain copy of an options object: each property is read exactly once (getters included). */
+function snapshot(name: string, options: unknown): Record<string, unknown> {
+  const o = v.options<Record<string, unknown>>(name, options) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o)) out[key] = o[key];
+  return out;
+}
+
+interface Group {
+  tensors: number[];
+  lr: LearningRate;
+  hyper: Record<string, HyperValue>;
+  /** The rule's host-side state (RuleSpec.host), or null. */
+  host: Record<string, number> | null;
+}
 
 /** Resolves a device spec to the addon's form ('cpu' | 'cuda:N') and says why. */
 export function resolveDevice(name: string, spec: unknown): string {
@@ -85,13 +125,19 @@ export function resolveDevice(name: string, spec: unknown): string {
   return `cuda:${ordinal}`;
 }
 
-/** The state shared by SGD, Adam and AdamW; subclasses supply the rule and its packing. */
-export abstract class FusedOptimizer<H extends object> implements Disposable {
+/**
+ * The machinery every optimizer class shares: the arena, parameter groups, stepping, the
+ * trace and checkpoints. A subclass names its rule spec.
+ */
+export abstract class FusedOptimizer<H extends object = Record<string, unknown>> implements Disposable {
   readonly #native: NativeOptimizer;
+  readonly #spec: RuleSpec;
   readonly #name: string;
   readonly #kind: OptimizerKind;
   readonly #lengths: number[];
-  readonly #hp = new Float64Array(HP.count);
+  readonly #groups: Group[];
+  #gradient: ResolvedGradient;
+  readonly #hp: Float64Array;
   readonly #out = new Float64Array(OUT.count);
   readonly #outAsync = new Float64Array(OUT.count);
   readonly #traceBuf: Float64Array;
@@ -99,7 +145,6 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   readonly #traceCapacity: number;
   #trace: NormTrace;
   #unread = 0;
-  #lr: LearningRate;
   #iteration = 0;
   #appliedValue = 0;
   /** A device optimizer's applied-step count lives on the device: read it when asked for. */
@@ -110,26 +155,30 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   #params: Float32Array[] | null = null;
   #grads: Float32Array[] | null = null;
 
-  protected constructor(name: string, nativeKind: number, traceKind: OptimizerKind, params: unknown, options: Record<string, unknown>) {
-    this.#name = name;
-    this.#kind = traceKind;
-    if (!Array.isArray(params)) throw v.typeError('params', 'an array of Float32Array or lengths', params);
-    if (params.length === 0) throw v.rangeError('params', 'at least one tensor', params);
-    this.#lengths = params.map((p, i) => {
-      if (p instanceof Float32Array) return p.length;
-      if (typeof p === 'number') return v.integer(`params[${i}]`, p, 0, 2 ** 40);
-      throw v.typeError(`params[${i}]`, 'a Float32Array or a length', p);
-    });
+  protected constructor(kind: OptimizerKind, params: unknown, options: unknown) {
+    const spec = RULES[kind] as unknown as RuleSpec;
+    this.#spec = spec;
+    this.#name = spec.className;
+    this.#kind = kind;
+    const o = snapshot('options', options);
+    rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, ...COMMON_KEYS], 'options');
+    const defaults = resolveHyper(spec, o, 'options', spec.defaults);
+    const defaultLr = o.lr === undefined ? spec.defaultLr : resolveLearningRate('options.lr', o.lr);
+    this.#gradient = resolveGradient(o, 'options');
+    const { lengths, groups, inits } = parseParams(spec, params, defaults, defaultLr);
+    this.#lengths = lengths;
+    this.#groups = groups;
     // The `lengths` getter hands this array out: frozen, so a caller cannot desynchronise it
     // from the native layout.
     Object.freeze(this.#lengths);
-    this.#lr = resolveLearningRate('options.lr', options.lr === undefined ? 1e-3 : options.lr);
-    const threads = options.threads === undefined ? 0 : v.integer('options.threads', options.threads, 1, 256);
-    this.#traceCapacity =
-      options.traceCapacity === undefined ? 4096 : v.integer('options.traceCapacity', options.traceCapacity, 0, 1 << 24);
-    const device = resolveDevice('options.device', options.device);
+    const threads = o.threads === undefined ? 0 : v.integer('options.threads', o.threads, 1, 256);
+    this.#traceCapacity = o.traceCapacity === undefined ? 4096 : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
+    const device = resolveDevice('options.device', o.device);
     const addon = loadNative();
-    this.#native = new addon.Optimizer(nativeKind, Float64Array.from(this.#lengths), device, this.#traceCapacity, threads);
+    const tensorGroup = new Float64Array(lengths.length);
+    groups.forEach((g, gi) => g.tensors.forEach((t) => (tensorGroup[t] = gi)));
+    this.#hp = new Float64Array(hpLength(groups.length));
+    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads);
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -138,25 +187,19 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       lr: new Float64Array(batch),
       skipped: new Float64Array(batch),
     };
-    this.#trace = new NormTrace({ kind: traceKind });
-    params.forEach((p, i) => {
+    this.#trace = new NormTrace({ kind });
+    inits.forEach((p, i) => {
       if (p instanceof Float32Array && p.length > 0) this.#native.writeSlot(SLOT.params, i, p);
     });
+    for (const g of groups) {
+      g.host = spec.host ? spec.host.init(g.hyper) : null;
+      const init = spec.stateInit?.(g.hyper) ?? [];
+      init.forEach((value, k) => {
+        if (value === 0) return;
+        for (const t of g.tensors) if (lengths[t] > 0) this.#native.writeSlot(SLOT.firstState + k, t, new Float32Array(lengths[t]).fill(value));
+      });
+    }
   }
-
-  /** Packs the hyperparameters for a step at `lr` (subclasses). */
-  protected abstract pack(hp: Float64Array, lr: number): void;
-  /** Current resolved hyperparameters (subclasses). */
-  abstract get hyperparameters(): Readonly<H>;
-  /**
-   * Internal (checkpoints): validates saved hyperparameters (all but lr) for this optimizer,
-   * without applying them. Throws TypeError/RangeError naming `prefix.key`.
-   */
-  protected abstract checkHyperparameters(saved: unknown, prefix: string): H;
-  /** Internal (checkpoints): applies hyperparameters returned by `checkHyperparameters`. */
-  protected abstract restoreHyperparameters(h: H): void;
-
-  // --- guards -------------------------------------------------------------------------
 
   /** @internal The native optimizer, after checking it is neither disposed nor busy. */
   protected live(): NativeOptimizer {
@@ -276,23 +319,85 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   // --- schedule and counters ----------------------------------------------------------------
 
-  /** The learning rate: a number or a schedule of the iteration. */
+  /** The learning rate of the first group: a number or a schedule of the iteration. */
   get lr(): LearningRate {
     this.#alive();
-    return this.#lr;
+    return this.#groups[0].lr;
   }
 
-  /** Sets the learning rate (a number or a schedule) for the following steps. */
+  /** Sets the learning rate of every group (`setOptions({ lr }, { group })` sets one). */
   set lr(value: LearningRate) {
     this.live();
-    this.#lr = resolveLearningRate('lr', value);
+    const lr = resolveLearningRate('lr', value);
+    for (const g of this.#groups) g.lr = lr;
   }
 
-  /** The learning rate the next step will use. */
+  /** The learning rate the next step will use in the first group. */
   get currentLr(): number {
     this.#alive();
-    return this.#lrAt(this.#iteration);
+    return this.#lrAt(0, this.#iteration);
   }
+
+  /**
+   * The parameter groups, in order: each one's tensor indices, learning rate and resolved
+   * hyperparameters (snapshots; change them with `setOptions`).
+   */
+  get groups(): readonly GroupInfo[] {
+    this.#alive();
+    return Object.freeze(
+      this.#groups.map((g, index) =>
+        Object.freeze({ index, tensors: Object.freeze([...g.tensors]), lr: g.lr, hyperparameters: Object.freeze({ ...g.hyper }) }),
+      ),
+    );
+  }
+
+  /**
+   * The hyperparameters of the first group with its current lr, and the global gradient
+   * options (`groups` lists every group).
+   */
+  get hyperparameters(): Readonly<H> {
+    this.#alive();
+    return { ...this.#gradient, ...this.#groups[0].hyper, lr: this.currentLr } as unknown as H;
+  }
+
+  /**
+   * Changes hyperparameters for the following steps, validated like the constructor; nothing
+   * changes when a value is refused. Without `target`, rule hyperparameters and `lr` apply to
+   * every group; with `{ group: i }` to group i only. The gradient options and `threads` are
+   * global and cannot target a group.
+   */
+  setOptions(options: Partial<H> & { lr?: LearningRate; threads?: number }, target?: { group: number }): void {
+    const native = this.live();
+    const spec = this.#spec;
+    const o = snapshot('options', options);
+    rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, 'threads'], 'options');
+    let which = this.#groups.map((_, i) => i);
+    if (target !== undefined) {
+      const t = snapshot('target', target);
+      rejectUnknown(t, ['group'], 'target');
+      const gi = v.integer('target.group', t.group, 0, this.#groups.length - 1);
+      for (const key of [...GRADIENT_KEYS, 'threads']) {
+        if (o[key] !== undefined) {
+          throw new RangeError(
+            `options.${key} is global (it applies to the gradient of all groups together); call setOptions without a target group`,
+          );
+        }
+      }
+      which = [gi];
+    }
+    const gradient = resolveGradient(o, 'options', this.#gradient);
+    const lr = o.lr === undefined ? undefined : resolveLearningRate('lr', o.lr);
+    const hyper = which.map((gi) => resolveHyper(spec, o, 'options', this.#groups[gi].hyper));
+    const threads = o.threads === undefined ? undefined : v.integer('threads', o.threads, 1, 256);
+    // Validated: apply.
+    if (threads !== undefined) native.setThreads(threads);
+    this.#gradient = gradient;
+    which.forEach((gi, k) => {
+      this.#groups[gi].hyper = hyper[k];
+      if (lr !== undefined) this.#groups[gi].lr = lr;
+    });
+  }
+
 
   /** Steps taken (skipped ones included): the schedule's argument for the next step. */
   get iteration(): number {
@@ -312,20 +417,61 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     return this.#last;
   }
 
-  #lrAt(iteration: number): number {
-    const lr = this.#lr;
+  #lrAt(group: number, iteration: number): number {
+    const lr = this.#groups[group].lr;
     if (typeof lr === 'number') return lr;
+    const of = this.#groups.length > 1 ? ` of group ${group}` : '';
     let value: unknown;
     try {
       value = lr(iteration);
     } catch (err) {
-      throw new Error(`fused-optim: the lr schedule threw at iteration ${iteration}; no step was taken`, { cause: err });
+      throw new Error(`fused-optim: the lr schedule${of} threw at iteration ${iteration}; no step was taken`, { cause: err });
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw v.rangeError(`the value of the lr schedule at iteration ${iteration}`, 'a finite number >= 0', value);
+      throw v.rangeError(`the value of the lr schedule${of} at iteration ${iteration}`, 'a finite number >= 0', value);
     }
     return value;
   }
+
+  /** Packs this step's hyperparameters into `hp`; returns every group's lr (the first is the step's). */
+  #pack(hp: Float64Array, iteration: number): number[] {
+    const lrs = this.#groups.map((_, gi) => this.#lrAt(gi, iteration)); // all evaluated before anything is written
+    const host = this.#spec.host;
+    // A rule with host state derives its constants from the applied-step count (on a device,
+    // reading it waits for the previous step).
+    const t = host ? this.#applied + 1 : 0;
+    packHeader(hp, this.#gradient, this.#groups.length, 0);
+    this.#groups.forEach((g, gi) => {
+      const derived = host ? host.derive(g.hyper, lrs[gi], t, g.host ?? {}) : undefined;
+      packGroup(this.#spec, g.hyper, lrs[gi], hp, HP.header + gi * HP.groupStride, derived);
+    });
+    return lrs;
+  }
+
+  /** After a step: advances the rules' host state unless the step was skipped. */
+  #advanceHost(info: StepInfo, lrs: number[]): void {
+    const host = this.#spec.host;
+    if (!host || info.skipped) return; // on a device, reading `skipped` waits for the step
+    const t = this.#applied;
+    this.#groups.forEach((g, gi) => {
+      g.host = host.advance(g.hyper, lrs[gi], t, g.host ?? {});
+    });
+  }
+
+  /**
+   * Internal (rules whose parameters have two views, e.g. schedule-free AdamW's train/eval):
+   * for every tensor, slot `dst` = dst + weights[group] · (src − dst), in fp32, on the device
+   * the arena lives on.
+   */
+  protected lerpSlots(dst: number, src: number, weights: readonly number[]): void {
+    this.live().lerpSlot(dst, src, Float64Array.from(weights));
+  }
+
+  /** Internal (subclasses): the spec of this optimizer's rule and a group's host state. */
+  protected hostState(group: number): Readonly<Record<string, number>> | null {
+    return this.#groups[group].host;
+  }
+
 
   // --- stepping -------------------------------------------------------------------------------
 
@@ -355,10 +501,11 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   step(): StepInfo {
     const native = this.live();
     const iteration = this.#iteration;
-    const lr = this.#lrAt(iteration);
-    this.pack(this.#hp, lr);
+    const lrs = this.#pack(this.#hp, iteration);
     native.step(this.#hp, this.#out);
-    return this.#finish(this.#out, lr, iteration);
+    const info = this.#finish(this.#out, lrs[0], iteration);
+    this.#advanceHost(info, lrs);
+    return info;
   }
 
   /**
@@ -368,9 +515,8 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
   async stepAsync(): Promise<StepInfo> {
     const native = this.live();
     const iteration = this.#iteration;
-    const lr = this.#lrAt(iteration);
-    const hp = new Float64Array(HP.count);
-    this.pack(hp, lr);
+    const hp = new Float64Array(this.#hp.length);
+    const lrs = this.#pack(hp, iteration);
     this.#busy = true;
     try {
       await native.stepAsync(hp, this.#outAsync);
@@ -378,7 +524,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       this.#busy = false;
     }
     if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer was disposed during stepAsync()`);
-    return this.#finish(this.#outAsync, lr, iteration);
+    const info = this.#finish(this.#outAsync, lrs[0], iteration);
+    this.#advanceHost(info, lrs);
+    return info;
   }
 
   /** Per-tensor L2 and L1 norms of the last step's (unscaled, unclipped) gradient. */
@@ -456,10 +604,9 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
         if (n > 0) native.readSlot(slot, i, a);
         return a;
       });
-    const names = STATE_NAMES[this.#kind];
     const state: Record<string, Float32Array[]> = {};
-    names.forEach((key, k) => {
-      state[key] = read(k === 0 ? SLOT.state1 : SLOT.state2);
+    this.#spec.stateNames.forEach((key, k) => {
+      state[key] = read(SLOT.firstState + k);
     });
     let trace: OptimizerStateDict['trace'] = null;
     if (this.#traceCapacity > 0) {
@@ -467,13 +614,18 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       const t = this.#trace;
       trace = { l2: t.l2.slice(), l1: t.l1.slice(), skipped: t.skipped.slice(), lr: t.lr.slice() };
     }
-    const { lr: _lr, ...hyperparameters } = this.#resolved();
     let nextLr: number | null = null;
     try {
-      nextLr = this.#lrAt(this.#iteration);
+      nextLr = this.#lrAt(0, this.#iteration);
     } catch {
       /* informative only */
     }
+    const groups: CheckpointGroup[] = this.#groups.map((g) => ({
+      tensors: [...g.tensors],
+      hyperparameters: { ...g.hyper },
+      lr: typeof g.lr === 'number' ? g.lr : null,
+      ...(g.host !== null && { hostState: { ...g.host } }),
+    }));
     return {
       format: STATE_DICT_FORMAT,
       version: CHECKPOINT_VERSION,
@@ -481,27 +633,24 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       lengths: [...this.#lengths],
       iteration: this.#iteration,
       appliedSteps: this.#applied,
-      hyperparameters: hyperparameters as Record<string, number | boolean | null>,
-      lr: typeof this.#lr === 'number' ? this.#lr : null,
+      hyperparameters: { ...this.#gradient, ...this.#groups[0].hyper },
+      lr: groups[0].lr,
       nextLr,
+      groups,
       params: read(SLOT.params),
       state,
       trace,
     };
   }
 
-  /** The subclass's resolved hyperparameters, without evaluating the schedule. */
-  #resolved(): Record<string, unknown> {
-    return this.checkHyperparameters({}, 'current') as Record<string, unknown>;
-  }
-
   /**
    * Restores a state dict from `stateDict()` (or `readCheckpoint`). Everything is validated
-   * before anything is written: a state of another kind, tensor count or tensor lengths, or
-   * with a bad value, throws a TypeError/RangeError naming the field and leaves this optimizer
-   * as it was. Restores parameters, state, counters, hyperparameters, the lr when it was a
-   * number (a saved schedule requires this optimizer to have a schedule: pass the same one), and
-   * the trace (the native ring's unread records are discarded). Gradients are left as they are.
+   * before anything is written: a state of another kind, tensor count, tensor lengths or group
+   * structure, or with a bad value, throws a TypeError/RangeError naming the field and leaves
+   * this optimizer as it was. Restores parameters, state, counters, hyperparameters (every
+   * group's), the lr of each group whose lr was a number (a group saved with a schedule
+   * requires this optimizer's group to have a schedule: pass the same one), and the trace (the
+   * native ring's unread records are discarded). Gradients are left as they are.
    */
   loadStateDict(state: OptimizerStateDict): void {
     this.#load(state, 'state', null);
@@ -509,17 +658,56 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
 
   #load(state: unknown, name: string, source: string | null): void {
     const native = this.live();
+    const spec = this.#spec;
     let s: OptimizerStateDict;
-    let h: H;
+    let gradient: ResolvedGradient;
+    let hypers: Record<string, HyperValue>[];
+    let savedLrs: (number | null)[];
+    let hostStates: (Record<string, number> | null)[];
     let trace: NormTrace | null = null;
     try {
       s = checkStateDict(state, { kind: this.#kind, lengths: this.#lengths, optimizer: this.#name }, name);
-      h = this.checkHyperparameters(s.hyperparameters, `${name}.hyperparameters`);
-      if (s.lr === null && typeof this.#lr === 'number') {
+      const structure = s.groups ?? [{ tensors: this.#lengths.map((_, i) => i) }];
+      if (structure.length !== this.#groups.length || structure.some((g, gi) => g.tensors.join(',') !== this.#groups[gi].tensors.join(','))) {
+        const shape = (gs: readonly { tensors: readonly number[] }[]): string => gs.map((g) => `[${g.tensors.join(',')}]`).join(' ');
         throw new RangeError(
-          `Expected this ${this.#name} optimizer to have an lr schedule because ${name}.lr is null (it was saved with a schedule, which is not serialised) but its lr is the number ${this.#lr}; construct it with the same schedule, or set optimizer.lr after loading`,
+          `Expected ${name}.groups to have this ${this.#name} optimizer's group structure (${this.#groups.length} group${this.#groups.length === 1 ? '' : 's'}: tensors ${shape(this.#groups)}) but it has ${structure.length}: tensors ${shape(structure)}`,
         );
       }
+      // One group: the top-level hyperparameters and lr are authoritative (groups[0] repeats
+      // them); several: each group's.
+      const perGroup = s.groups !== null && this.#groups.length > 1;
+      const saved = perGroup
+        ? (s.groups as CheckpointGroup[]).map((g, gi) => ({ at: `${name}.groups[${gi}]`, hyperparameters: g.hyperparameters, lr: g.lr }))
+        : [{ at: name, hyperparameters: s.hyperparameters, lr: s.lr }];
+      gradient = resolveGradient(s.hyperparameters as Record<string, unknown>, `${name}.hyperparameters`, this.#gradient);
+      hypers = saved.map((g, gi) => {
+        const prefix = `${g.at}.hyperparameters`;
+        const h = g.hyperparameters as Record<string, unknown>;
+        rejectUnknown(h, [...Object.keys(spec.defaults), ...(perGroup ? [] : GRADIENT_KEYS)], prefix);
+        return resolveHyper(spec, h, prefix, this.#groups[gi].hyper);
+      });
+      saved.forEach((g, gi) => {
+        const lr = this.#groups[gi].lr;
+        if (g.lr === null && typeof lr === 'number') {
+          const whose = perGroup ? `optimizer's group ${gi}` : 'optimizer';
+          throw new RangeError(
+            `Expected this ${this.#name} ${whose} to have an lr schedule because ${g.at}.lr is null (it was saved with a schedule, which is not serialised) but its lr is the number ${lr}; construct it with the same schedule, or set its lr after loading`,
+          );
+        }
+      });
+      savedLrs = saved.map((g) => g.lr);
+      hostStates = this.#groups.map((g, gi) => {
+        if (!spec.host) return null;
+        const h = s.groups?.[gi]?.hostState;
+        const at = `${name}.groups[${gi}].hostState`;
+        if (h === undefined || h === null) throw v.typeError(at, `the ${this.#name} rule's host state (saved by stateDict())`, h);
+        const init = spec.host.init(g.hyper);
+        const o = v.readOptions(at, h, Object.keys(init));
+        const out: Record<string, number> = {};
+        for (const key of Object.keys(init)) out[key] = v.finite(`${at}.${key}`, o[key] ?? init[key]);
+        return out;
+      });
       if (s.trace !== null && this.#traceCapacity > 0) {
         const t = s.trace;
         trace = new NormTrace({ kind: this.#kind, capacity: t.l2.length, l2: t.l2, l1: t.l1, skipped: t.skipped, lr: t.lr });
@@ -537,11 +725,16 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
       });
     };
     write(SLOT.params, s.params);
-    STATE_NAMES[this.#kind].forEach((key, k) => write(k === 0 ? SLOT.state1 : SLOT.state2, s.state[key]));
+    spec.stateNames.forEach((key, k) => write(SLOT.firstState + k, s.state[key]));
     this.#drainTrace(); // discard the records of the run being replaced
     this.setCounters(s.iteration, s.appliedSteps);
-    this.restoreHyperparameters(h);
-    if (s.lr !== null) this.#lr = s.lr;
+    this.#gradient = gradient;
+    this.#groups.forEach((g, gi) => {
+      g.hyper = hypers[gi];
+      g.host = hostStates[gi];
+      const lr = savedLrs[gi];
+      if (lr !== null) g.lr = lr;
+    });
     this.#trace = trace ?? new NormTrace({ kind: this.#kind });
     this.#last = null;
   }
@@ -597,7 +790,7 @@ export abstract class FusedOptimizer<H extends object> implements Disposable {
     this.#native.dispose();
   }
 
-  /** The same as {@link dispose}, for `using` declarations. */
+  /** The same as {@link FusedOptimizer.dispose}, for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -621,113 +814,67 @@ function resolveLearningRate(name: string, lr: unknown): LearningRate {
   throw v.typeError(name, 'a finite number >= 0 or a schedule function', lr);
 }
 
-function threadsOption(native: NativeOptimizer, threads: unknown): void {
-  native.setThreads(v.integer('threads', threads, 1, 256));
-}
-
-export interface AdamOptions extends Omit<AdamHyperparameters, 'lr'>, OptimizerCommonOptions {}
-export interface SgdOptions extends Omit<SgdHyperparameters, 'lr'>, OptimizerCommonOptions {}
-
-/** Adam-family base: Adam and AdamW differ only in their defaults. */
-class AdamFamily extends FusedOptimizer<ResolvedAdam> {
-  #h: ResolvedAdam;
-
-  protected constructor(name: string, traceKind: OptimizerKind, defaults: ResolvedAdam, params: unknown, options: unknown) {
-    const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-    const h = resolveAdam(o, 'options', defaults, COMMON_KEYS);
-    super(name, KIND.adam, traceKind, params, o);
-    this.#h = h;
-  }
-
-  protected pack(hp: Float64Array, lr: number): void {
-    packAdam(hp, this.#h, lr, 0);
-  }
-
-  get hyperparameters(): Readonly<ResolvedAdam> {
-    return { ...this.#h, lr: this.currentLr };
-  }
-
-  protected checkHyperparameters(saved: unknown, prefix: string): ResolvedAdam {
-    const h = resolveAdam(saved, prefix, this.#h);
-    if (this.kind === 'adamw' && !h.decoupled) throw v.rangeError(`${prefix}.decoupled`, 'true (AdamW always decouples weight decay)', h.decoupled);
-    return h;
-  }
-
-  protected restoreHyperparameters(h: ResolvedAdam): void {
-    this.#h = h;
-  }
-
-  /** Changes hyperparameters for the following steps (validated like the constructor). */
-  setOptions(options: Omit<AdamHyperparameters, 'lr'> & { lr?: LearningRate; threads?: number }): void {
-    const native = this.live();
-    const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-    const h = resolveAdam(o, 'options', this.#h, ['lr', 'threads']);
-    if (this.kind === 'adamw' && !h.decoupled) throw v.rangeError('options.decoupled', 'true (AdamW always decouples weight decay; use Adam)', o.decoupled);
-    if (o.threads !== undefined) threadsOption(native, o.threads);
-    if (o.lr !== undefined) this.lr = o.lr as LearningRate;
-    this.#h = h;
-  }
+function isGroup(p: unknown): boolean {
+  return p !== null && typeof p === 'object' && !ArrayBuffer.isView(p) && !Array.isArray(p);
 }
 
 /**
- * Adam with L2 weight decay (added to the gradient), `torch.optim.Adam` semantics.
- *
- * @example
- * const opt = new Adam([new Float32Array([1, 2, 3]), 1000], { lr: linearDecay({ peak: 1e-3, steps: 100 }) });
- * opt.grads[0].set([0.1, -0.2, 0.3]);   // write gradients straight into the arena
- * const info = opt.step();             // { gradNormL2, gradNormL1, clipCoef, skipped, lr, ... }
- * opt.dispose();
+ * Reads the constructor's `params`: a list of tensors (one group) or a list of groups. Returns
+ * the tensors' lengths and initial values in group order, and each group's resolved settings.
  */
-export class Adam extends AdamFamily {
-  constructor(params: readonly ParamInit[], options: AdamOptions = {}) {
-    super('Adam', 'adam', ADAM_DEFAULTS, params, options);
+function parseParams(
+  spec: RuleSpec,
+  params: unknown,
+  defaults: Record<string, HyperValue>,
+  defaultLr: LearningRate,
+): { lengths: number[]; groups: Group[]; inits: ParamInit[] } {
+  if (!Array.isArray(params)) throw v.typeError('params', 'an array of tensors (Float32Array or lengths) or of parameter groups', params);
+  if (params.length === 0) throw v.rangeError('params', 'at least one tensor', params);
+  const grouped = params.map(isGroup);
+  if (grouped.some((g) => g !== grouped[0])) {
+    const i = grouped.indexOf(!grouped[0]);
+    throw v.typeError(`params[${i}]`, grouped[0] ? 'a parameter group like params[0]' : 'a Float32Array or a length like params[0]', params[i]);
   }
-}
-
-/** Adam with decoupled weight decay (default 0.01), `torch.optim.AdamW` semantics. */
-export class AdamW extends AdamFamily {
-  constructor(params: readonly ParamInit[], options: Omit<AdamOptions, 'decoupled'> = {}) {
-    const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-    if (o.decoupled === false) throw new RangeError('AdamW always decouples weight decay; use Adam for options.decoupled = false');
-    super('AdamW', 'adamw', ADAMW_DEFAULTS, params, o);
+  const lengths: number[] = [];
+  const inits: ParamInit[] = [];
+  const seen = new Map<Float32Array, string>();
+  const tensor = (name: string, p: unknown): void => {
+    if (p instanceof Float32Array) {
+      const first = seen.get(p);
+      if (first !== undefined) throw new RangeError(`Expected every tensor once but ${name} is the same Float32Array as ${first}`);
+      seen.set(p, name);
+      lengths.push(p.length);
+    } else if (typeof p === 'number') {
+      lengths.push(v.integer(name, p, 0, 2 ** 40));
+    } else {
+      throw v.typeError(name, 'a Float32Array or a length', p);
+    }
+    inits.push(p as ParamInit);
+  };
+  if (!grouped[0]) {
+    params.forEach((p, i) => tensor(`params[${i}]`, p));
+    return { lengths, inits, groups: [{ tensors: lengths.map((_, i) => i), lr: defaultLr, hyper: defaults, host: null }] };
   }
-}
-
-/** SGD with momentum, dampening, Nesterov and weight decay, `torch.optim.SGD` semantics. */
-export class SGD extends FusedOptimizer<ResolvedSgd> {
-  #h: ResolvedSgd;
-
-  constructor(params: readonly ParamInit[], options: SgdOptions = {}) {
-    const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-    const h = resolveSgd(o, 'options', SGD_DEFAULTS, COMMON_KEYS);
-    super('SGD', KIND.sgd, 'sgd', params, o);
-    this.#h = h;
-  }
-
-  protected pack(hp: Float64Array, lr: number): void {
-    // The momentum buffer is initialised on the first applied step (torch: buffer is None).
-    packSgd(hp, this.#h, lr, 0);
-  }
-
-  get hyperparameters(): Readonly<ResolvedSgd> {
-    return { ...this.#h, lr: this.currentLr };
-  }
-
-  protected checkHyperparameters(saved: unknown, prefix: string): ResolvedSgd {
-    return resolveSgd(saved, prefix, this.#h);
-  }
-
-  protected restoreHyperparameters(h: ResolvedSgd): void {
-    this.#h = h;
-  }
-
-  /** Changes hyperparameters for the following steps (validated like the constructor). */
-  setOptions(options: Omit<SgdHyperparameters, 'lr'> & { lr?: LearningRate; threads?: number }): void {
-    const native = this.live();
-    const o = v.options<Record<string, unknown>>('options', options) as Record<string, unknown>;
-    const h = resolveSgd(o, 'options', this.#h, ['lr', 'threads']);
-    if (o.threads !== undefined) threadsOption(native, o.threads);
-    if (o.lr !== undefined) this.lr = o.lr as LearningRate;
-    this.#h = h;
-  }
+  const global = [...GRADIENT_KEYS, ...COMMON_KEYS];
+  const groups = params.map((raw, gi): Group => {
+    const at = `params[${gi}]`;
+    const g = snapshot(at, raw);
+    for (const key of global) {
+      if (g[key] !== undefined) {
+        throw new RangeError(`${at}.${key} cannot be set per group: it is global (set it in the optimizer's options)`);
+      }
+    }
+    rejectUnknown(g, ['params', ...groupKeys(spec)], at);
+    if (!Array.isArray(g.params)) throw v.typeError(`${at}.params`, 'an array of tensors (Float32Array or lengths)', g.params);
+    if (g.params.length === 0) throw v.rangeError(`${at}.params`, 'at least one tensor (an empty group)', g.params);
+    const first = lengths.length;
+    (g.params as unknown[]).forEach((p, j) => tensor(`${at}.params[${j}]`, p));
+    return {
+      tensors: Array.from({ length: lengths.length - first }, (_, k) => first + k),
+      lr: g.lr === undefined ? defaultLr : resolveLearningRate(`${at}.lr`, g.lr),
+      hyper: resolveHyper(spec, g, at, defaults),
+      host: null,
+    };
+  });
+  return { lengths, inits, groups };
 }

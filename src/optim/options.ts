@@ -1,6 +1,7 @@
 /**
- * Hyperparameters of SGD and Adam(W): defaults, validation (one place, used by the functional
- * steps and the optimizer classes) and packing into the Float64Array the addon reads.
+ * Options every optimizer shares (gradient handling around the update rule), the public
+ * hyperparameter types of the rules, and the packing of a step's header. Per-rule validation
+ * and packing live in the rule specs (`./rules/`).
  */
 import { FLAG, HP } from '../native.js';
 import * as v from '../validate.js';
@@ -19,7 +20,11 @@ export interface StepResult {
   nonFinite: boolean;
 }
 
-/** Options shared by every optimizer: gradient handling around the update rule. */
+/**
+ * Options shared by every optimizer: gradient handling around the update rule. They are
+ * global: clipping and skipping look at the gradient of all groups together, as
+ * `torch.nn.utils.clip_grad_norm_` over all parameters.
+ */
 export interface GradientOptions {
   /** Clip the global L2 norm of the (unscaled) gradient to this value. Default: no clipping. */
   maxGradNorm?: number | null;
@@ -29,6 +34,7 @@ export interface GradientOptions {
   skipNonFinite?: boolean;
 }
 
+/** Hyperparameters of Adam and AdamW (per group, except the gradient options). */
 export interface AdamHyperparameters extends GradientOptions {
   /** Learning rate. Default 1e-3. */
   lr?: number;
@@ -38,12 +44,13 @@ export interface AdamHyperparameters extends GradientOptions {
   beta2?: number;
   /** Added to the denominator, >= 0. Default 1e-8. */
   eps?: number;
-  /** Weight decay, >= 0. L2 (added to the gradient) for Adam, decoupled for AdamW. */
+  /** Weight decay, >= 0. L2 (added to the gradient) for Adam, decoupled for AdamW. Default 0 (Adam), 0.01 (AdamW). */
   weightDecay?: number;
   /** Decoupled weight decay (AdamW): p *= 1 - lr * weightDecay. Default false for Adam, true for AdamW. */
   decoupled?: boolean;
 }
 
+/** Hyperparameters of SGD (per group, except the gradient options). */
 export interface SgdHyperparameters extends GradientOptions {
   /** Learning rate. Default 1e-3. */
   lr?: number;
@@ -57,161 +64,47 @@ export interface SgdHyperparameters extends GradientOptions {
   weightDecay?: number;
 }
 
+/** The gradient options, resolved. */
 export interface ResolvedGradient {
   maxGradNorm: number | null;
   gradScale: number;
   skipNonFinite: boolean;
 }
 
-export interface ResolvedAdam extends ResolvedGradient {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  decoupled: boolean;
-}
+/** The keys of {@link GradientOptions}. */
+export const GRADIENT_KEYS: readonly string[] = Object.freeze(['maxGradNorm', 'gradScale', 'skipNonFinite']);
 
-export interface ResolvedSgd extends ResolvedGradient {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  weightDecay: number;
-}
-
-const GRADIENT_KEYS = ['maxGradNorm', 'gradScale', 'skipNonFinite'];
-export const ADAM_KEYS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'decoupled', ...GRADIENT_KEYS];
-export const SGD_KEYS = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', ...GRADIENT_KEYS];
+/** The gradient options' defaults. */
+export const GRADIENT_DEFAULTS: ResolvedGradient = Object.freeze({ maxGradNorm: null, gradScale: 1, skipNonFinite: false });
 
 /** Throws a TypeError for an option name that is not one of `allowed` (a likely typo). */
 export function rejectUnknown(opts: object, allowed: readonly string[], prefix: string): void {
-  for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) {
-      throw new TypeError(
-        `Unknown option ${prefix}.${key}; expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`,
-      );
-    }
-  }
+  v.rejectUnknownKeys(opts, allowed, prefix);
 }
 
+/** A learning rate given as a number. */
 export function learningRate(name: string, value: unknown): number {
   return v.nonNegative(name, value);
 }
 
-function resolveGradient(o: Record<string, unknown>, prefix: string, base?: ResolvedGradient): ResolvedGradient {
-  let maxGradNorm = base ? base.maxGradNorm : null;
-  if (o.maxGradNorm === null) maxGradNorm = null;
-  else if (o.maxGradNorm !== undefined) {
-    const m = o.maxGradNorm;
-    if (m === Infinity) maxGradNorm = null;
-    else maxGradNorm = v.positive(`${prefix}.maxGradNorm`, m);
-  }
+/** Resolves the gradient options present in `o`; absent ones come from `base`. */
+export function resolveGradient(o: Readonly<Record<string, unknown>>, prefix: string, base: ResolvedGradient = GRADIENT_DEFAULTS): ResolvedGradient {
+  let maxGradNorm = base.maxGradNorm;
+  const m = o.maxGradNorm;
+  if (m === null || m === Infinity) maxGradNorm = null;
+  else if (m !== undefined) maxGradNorm = v.positive(`${prefix}.maxGradNorm`, m);
   return {
     maxGradNorm,
-    gradScale: v.opt(o, 'gradScale', base ? base.gradScale : 1, v.positive, prefix),
-    skipNonFinite: v.opt(o, 'skipNonFinite', base ? base.skipNonFinite : false, v.boolean, prefix),
+    gradScale: v.opt(o, 'gradScale', base.gradScale, v.positive, prefix),
+    skipNonFinite: v.opt(o, 'skipNonFinite', base.skipNonFinite, v.boolean, prefix),
   };
 }
 
-function beta(name: string, value: unknown): number {
-  return v.inInterval(name, value, 0, 1, { hiOpen: true });
-}
-
-/**
- * Validates Adam hyperparameters. `base` supplies values not given (defaults or the current
- * settings when updating). `lr` may be absent when the caller resolves it (schedules).
- */
-export function resolveAdam(
-  options: unknown,
-  prefix: string,
-  base: ResolvedAdam,
-  extraKeys: readonly string[] = [],
-): ResolvedAdam {
-  const o = v.options<Record<string, unknown>>(prefix, options) as Record<string, unknown>;
-  rejectUnknown(o, [...ADAM_KEYS, ...extraKeys], prefix);
-  return {
-    lr: extraKeys.includes('lr') ? base.lr : v.opt(o, 'lr', base.lr, learningRate, prefix),
-    beta1: v.opt(o, 'beta1', base.beta1, beta, prefix),
-    beta2: v.opt(o, 'beta2', base.beta2, beta, prefix),
-    eps: v.opt(o, 'eps', base.eps, v.nonNegative, prefix),
-    weightDecay: v.opt(o, 'weightDecay', base.weightDecay, v.nonNegative, prefix),
-    decoupled: v.opt(o, 'decoupled', base.decoupled, v.boolean, prefix),
-    ...resolveGradient(o, prefix, base),
-  };
-}
-
-export function resolveSgd(
-  options: unknown,
-  prefix: string,
-  base: ResolvedSgd,
-  extraKeys: readonly string[] = [],
-): ResolvedSgd {
-  const o = v.options<Record<string, unknown>>(prefix, options) as Record<string, unknown>;
-  rejectUnknown(o, [...SGD_KEYS, ...extraKeys], prefix);
-  const r: ResolvedSgd = {
-    lr: extraKeys.includes('lr') ? base.lr : v.opt(o, 'lr', base.lr, learningRate, prefix),
-    momentum: v.opt(o, 'momentum', base.momentum, v.nonNegative, prefix),
-    dampening: v.opt(o, 'dampening', base.dampening, (n, x) => v.inInterval(n, x, 0, 1), prefix),
-    nesterov: v.opt(o, 'nesterov', base.nesterov, v.boolean, prefix),
-    weightDecay: v.opt(o, 'weightDecay', base.weightDecay, v.nonNegative, prefix),
-    ...resolveGradient(o, prefix, base),
-  };
-  if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
-    throw new RangeError(
-      `Expected momentum > 0 and dampening 0 for ${prefix}.nesterov = true but received momentum ${r.momentum} and dampening ${r.dampening}`,
-    );
-  }
-  return r;
-}
-
-export const ADAM_DEFAULTS: ResolvedAdam = Object.freeze({
-  lr: 1e-3,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupled: false,
-  maxGradNorm: null,
-  gradScale: 1,
-  skipNonFinite: false,
-});
-
-export const ADAMW_DEFAULTS: ResolvedAdam = Object.freeze({ ...ADAM_DEFAULTS, weightDecay: 1e-2, decoupled: true });
-
-export const SGD_DEFAULTS: ResolvedSgd = Object.freeze({
-  lr: 1e-3,
-  momentum: 0,
-  dampening: 0,
-  nesterov: false,
-  weightDecay: 0,
-  maxGradNorm: null,
-  gradScale: 1,
-  skipNonFinite: false,
-});
-
-function packGradient(hp: Float64Array, g: ResolvedGradient): number {
+/** Writes the step header (everything but the groups) into `hp`. */
+export function packHeader(hp: Float64Array, g: ResolvedGradient, groups: number, step: number): void {
   hp[HP.maxGradNorm] = g.maxGradNorm ?? 0;
   hp[HP.gradScale] = g.gradScale;
-  return g.skipNonFinite ? FLAG.skipNonFinite : 0;
-}
-
-export function packAdam(hp: Float64Array, a: ResolvedAdam, lr: number, step: number): void {
-  hp[HP.lr] = lr;
-  hp[HP.beta1] = a.beta1;
-  hp[HP.beta2] = a.beta2;
-  hp[HP.eps] = a.eps;
-  hp[HP.weightDecay] = a.weightDecay;
-  hp[HP.flags] = packGradient(hp, a) | (a.decoupled ? FLAG.decoupled : 0);
+  hp[HP.flags] = g.skipNonFinite ? FLAG.skipNonFinite : 0;
   hp[HP.step] = step;
-}
-
-export function packSgd(hp: Float64Array, s: ResolvedSgd, lr: number, step: number): void {
-  hp[HP.lr] = lr;
-  hp[HP.beta1] = s.momentum;
-  hp[HP.beta2] = s.dampening;
-  hp[HP.eps] = 0;
-  hp[HP.weightDecay] = s.weightDecay;
-  hp[HP.flags] = packGradient(hp, s) | (s.nesterov ? FLAG.nesterov : 0);
-  hp[HP.step] = step;
+  hp[HP.groups] = groups;
 }

@@ -3,7 +3,7 @@
  * slower method), with the bound, its analytic O(T) gradient and a small L-BFGS.
  * @module
  */
-import { integer, numberArray, oneOf, opt, options as optionsObject, positive, rangeError } from '../validate.js';
+import { integer, numberArray, oneOf, optional, positive, rangeError, readOptions } from '../validate.js';
 import { checkNorms, closedFormFromSmoothed, resolveRefineOptions, smoothNorms, type RefineOptions } from './closed-form.js';
 import { REFINE_METHODS, type RefineMethod } from './types.js';
 
@@ -53,7 +53,7 @@ export function boundCore(eta: Float64Array, q: Float64Array, D: number, grad: F
 }
 
 /**
- * The last-iterate bound of paper 1 (convex f, `PAPERS.md`) for step sizes η and the
+ * The last-iterate bound of paper 1 (convex f, docs/papers.md §1) for step sizes η and the
  * observed norms G, with its analytic gradient. With T steps (0-based here):
  *
  *   B(η) = D² / (2·Σ_t η_t) + ½·Σ_{t<T−1} q_t·η_t² / Σ_{p>t} η_p + ½·q_{T−1}·η_{T−1},
@@ -77,9 +77,9 @@ export function boundCore(eta: Float64Array, q: Float64Array, D: number, grad: F
  *
  * @example
  * ```ts
- * lastIterateBound([1, 1], [1, 1]);
- * // { value: 1.25, gradient: Float64Array [0.875, -0.125] }
  * // B = 1/(2·2) + ½·1²/1 + ½·1; ∂B/∂η₀ = −1/8 + 1; ∂B/∂η₁ = −1/8 − ½ + ½
+ * lastIterateBound([1, 1], [1, 1]);
+ * // → { value: 1.25, gradient: [0.875, -0.125] }
  * ```
  */
 export function lastIterateBound(eta: ArrayLike<number>, norms: ArrayLike<number>, opts?: BoundOptions): BoundValue {
@@ -91,9 +91,9 @@ export function lastIterateBound(eta: ArrayLike<number>, norms: ArrayLike<number
     if (!(e[i] > 0) || e[i] === Infinity) throw rangeError(`eta[${i}]`, 'a finite number > 0', e[i]);
     if (!(g[i] >= 0) || g[i] === Infinity) throw rangeError(`norms[${i}]`, 'a finite number >= 0', g[i]);
   }
-  const o = optionsObject<BoundOptions>('options', opts) as Record<string, unknown>;
-  const method = opt(o, 'method', 'sgd' as RefineMethod, (n, v) => oneOf(n, v, REFINE_METHODS));
-  const D = opt(o, 'D', 1, positive);
+  const o = readOptions('options', opts, ['method', 'D']);
+  const method = optional(o, 'method', 'sgd' as RefineMethod, (n, v) => oneOf(n, v, REFINE_METHODS));
+  const D = optional(o, 'D', 1, positive);
   const q = method === 'sgd' ? g.map((x) => x * x) : g;
   const gradient = new Float64Array(e.length);
   const value = boundCore(e, q, D, gradient, new Float64Array(e.length));
@@ -109,6 +109,9 @@ export interface RefineByBoundOptions extends RefineOptions {
   /** Stop when an iteration lowers the bound by less than this fraction of it; default 1e-13. */
   tolerance?: number;
 }
+
+/** The keys {@link RefineByBoundOptions} adds to `RefineOptions`. @internal */
+export const BOUND_KEYS = ['D', 'iterations', 'tolerance'] as const;
 
 /** Everything {@link refineByBoundDetailed} computed. */
 export interface RefineByBoundResult {
@@ -163,7 +166,7 @@ export interface RefineByBoundResult {
  * refineByBound(new Array(10).fill(1), { method: 'sgd', tau: 0 });
  * // ≈ [1, 0.917, 0.836, 0.754, 0.674, 0.595, 0.517, 0.441, 0.367, 0.885]
  * refineSchedule(new Array(10).fill(1), { method: 'sgd', tau: 0 });
- * // [1, 0.889, 0.778, 0.667, 0.556, 0.444, 0.333, 0.222, 0.111, 0]
+ * // ≈ [1, 0.889, 0.778, 0.667, 0.556, 0.444, 0.333, 0.222, 0.111, 0]
  * ```
  */
 export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptions): Float64Array {
@@ -175,18 +178,19 @@ export function refineByBound(norms: ArrayLike<number>, opts: RefineByBoundOptio
  *
  * @example
  * ```ts
+ * const norms = Array.from({ length: 200 }, (_, t) => 1 + 5 * Math.exp(-t / 20));
  * const r = refineByBoundDetailed(norms, { method: 'adam' });
- * r.converged;                 // true (about 20 iterations)
- * r.bound <= r.initialBound;   // true
- * r.eta;                       // the bound-optimal step sizes for D = 1 (not normalised)
+ * r.converged;                 // → true (about 20 iterations)
+ * r.bound <= r.initialBound;   // → true
+ * r.eta.length;                // → 200 (the bound-optimal step sizes for D = 1, not normalised)
  * ```
  */
 export function refineByBoundDetailed(norms: ArrayLike<number>, opts: RefineByBoundOptions): RefineByBoundResult {
-  const base = resolveRefineOptions(opts);
-  const o = opts as unknown as Record<string, unknown>;
-  const D = opt(o, 'D', 1, positive);
-  const iterations = opt(o, 'iterations', 2000, (n, v) => integer(n, v, 0));
-  const tolerance = opt(o, 'tolerance', 1e-13, positive);
+  const base = resolveRefineOptions(opts, BOUND_KEYS);
+  const o = base.values;
+  const D = optional(o, 'D', 1, positive);
+  const iterations = optional(o, 'iterations', 2000, (n, v) => integer(n, v, 0));
+  const tolerance = optional(o, 'tolerance', 1e-13, positive);
   const g = checkNorms('norms', norms);
   const T = g.length;
   const width = 2 * Math.floor(Math.floor(base.tau * T) / 2) + 1;

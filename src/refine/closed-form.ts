@@ -3,9 +3,11 @@
  * "When, Why and How Much? Adaptive Learning Rate Scheduling by Refinement", arXiv 2310.07831).
  * @module
  */
-import { finite, inInterval, integer, numberArray, oneOf, opt, options as optionsObject, positive, rangeError } from '../validate.js';
+import { finite, inInterval, integer, numberArray, oneOf, optional, positive, rangeError, readOptions, required, type OptionValues } from '../validate.js';
 import { MEDIAN_BOUNDARIES, medianFilterUnchecked, type MedianBoundary } from './median.js';
-import { REFINE_METHODS, type RefineMethod, type Schedule } from './types.js';
+import { tableSchedule } from '../schedules/combinators.js';
+import type { Schedule } from '../schedules/types.js';
+import { REFINE_METHODS, type RefineMethod } from './types.js';
 
 /** Options of {@link refineSchedule}. */
 export interface RefineOptions {
@@ -38,16 +40,25 @@ export interface ResolvedRefineOptions {
   tau: number;
   peak: number;
   boundary: MedianBoundary;
+  /** The snapshot the options were read from (for the caller's extra keys). */
+  values: OptionValues;
 }
 
-/** @internal */
-export function resolveRefineOptions(opts: unknown, name = 'options'): ResolvedRefineOptions {
-  const o = optionsObject<RefineOptions>(name, opts) as Record<string, unknown>;
+/** The keys of {@link RefineOptions}. @internal */
+export const REFINE_KEYS = ['method', 'tau', 'peak', 'boundary'] as const;
+
+/**
+ * Reads refinement options (unknown keys are a TypeError); `extraKeys` are the caller's own,
+ * left in `values` for it to read. @internal
+ */
+export function resolveRefineOptions(opts: unknown, extraKeys: readonly string[] = [], name = 'options'): ResolvedRefineOptions {
+  const o = readOptions(name, opts, [...REFINE_KEYS, ...extraKeys]);
   return {
-    method: oneOf(`${name}.method`, o.method, REFINE_METHODS),
-    tau: opt(o, 'tau', 0.1, (n, v) => inInterval(n, v, 0, 1), name),
-    peak: opt(o, 'peak', 1, positive, name),
-    boundary: opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES), name),
+    method: required(o, 'method', (n, v) => oneOf(n, v, REFINE_METHODS)),
+    tau: optional(o, 'tau', 0.1, (n, v) => inInterval(n, v, 0, 1)),
+    peak: optional(o, 'peak', 1, positive),
+    boundary: optional(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES)),
+    values: o,
   };
 }
 
@@ -57,9 +68,9 @@ export function resolveRefineOptions(opts: unknown, name = 'options'): ResolvedR
  *
  * @example
  * ```ts
- * refinementWidth(1000, 0.1);    // 101
- * refinementWidth(1_000_000);    // 100001
- * refinementWidth(15, 0.1);      // 1
+ * refinementWidth(1000, 0.1);    // → 101
+ * refinementWidth(1_000_000);    // → 100001
+ * refinementWidth(15, 0.1);      // → 1
  * ```
  */
 export function refinementWidth(T: number, tau = 0.1): number {
@@ -148,7 +159,7 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
 
 /**
  * Refines a learning-rate schedule from the gradient norms of a previous run (the
- * authors' closed form, paper 1 of `PAPERS.md`).
+ * authors' closed form, paper 1 of docs/papers.md).
  *
  * With T = `norms.length`:
  * 1. width w = 2·⌊⌊τ·T⌋/2⌋ + 1; ĝ = `medianFilter(norms, w, { boundary })` (default
@@ -178,9 +189,10 @@ export function closedFormFromSmoothed(smoothed: Float64Array, method: RefineMet
  * @example
  * ```ts
  * refineSchedule([2, 2, 2, 2, 2], { method: 'sgd' });
- * // Float64Array [1, 0.75, 0.5, 0.25, 0]
+ * // → [1, 0.75, 0.5, 0.25, 0]   (a Float64Array)
+ * // warm-up then decay:
  * refineSchedule([8, 4, 2, 2, 2], { method: 'sgd', tau: 0, peak: 0.1 });
- * // warm-up then decay: Float64Array [0.0102, 0.0375, 0.1, 0.05, 0] (rounded)
+ * // ≈ [0.0102, 0.0375, 0.1, 0.05, 0]
  * ```
  */
 export function refineSchedule(norms: ArrayLike<number>, opts: RefineOptions): Float64Array {
@@ -194,13 +206,16 @@ export function refineSchedule(norms: ArrayLike<number>, opts: RefineOptions): F
  * @example
  * ```ts
  * const r = refineScheduleDetailed([3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3], { method: 'sgd' });
- * r.width;    // 3
- * r.smoothed; // all 3: the one-step dip is filtered out
- * r.schedule; // linear decay 1, 18/19, …, 0
+ * r.width;                           // → 3
+ * r.smoothed.every((g) => g === 3);  // → true: the one-step dip is filtered out
+ * r.schedule[1];                     // ≈ 18 / 19 (linear decay 1, 18/19, …, 0)
  * ```
  */
 export function refineScheduleDetailed(norms: ArrayLike<number>, opts: RefineOptions): RefinementResult {
-  const o = resolveRefineOptions(opts);
+  return refineResolved(norms, resolveRefineOptions(opts));
+}
+
+function refineResolved(norms: ArrayLike<number>, o: ResolvedRefineOptions): RefinementResult {
   const g = checkNorms('norms', norms);
   const width = 2 * Math.floor(Math.floor(o.tau * g.length) / 2) + 1;
   const smoothed = smoothNorms(g, width, o.boundary, 'norms');
@@ -219,8 +234,9 @@ export interface ScheduleFromValuesOptions {
 }
 
 /**
- * Turns per-step learning rates into a schedule function, following the conventions of
- * `fused-optim/schedules` (step-wise like its `fromArray`).
+ * Turns per-step learning rates into a schedule function: `fromArray` of
+ * `fused-optim/schedules` (the same conversion), holding the last value, with a run length of
+ * at least 2 steps.
  *
  * The step is floored (a fractional step uses the step below). For a run of `steps` steps
  * (default `values.length` = n) step s reads position u = s·(n − 1)/(steps − 1) of
@@ -233,29 +249,17 @@ export interface ScheduleFromValuesOptions {
  * @example
  * ```ts
  * const f = scheduleFromValues([1, 0.5, 0]);
- * [f(0), f(1), f(1.7), f(2), f(1e9), f(-3)];          // [1, 0.5, 0.5, 0, 0, 1]
- * scheduleFromValues([1, 0.5, 0], { steps: 5 })(1);  // 0.75 (position 0.5)
+ * [f(0), f(1), f(1.7), f(2), f(1e9), f(-3)];          // → [1, 0.5, 0.5, 0, 0, 1]
+ * scheduleFromValues([1, 0.5, 0], { steps: 5 })(1);  // → 0.75 (position 0.5)
  * ```
  */
 export function scheduleFromValues(values: ArrayLike<number>, opts?: ScheduleFromValuesOptions): Schedule {
   const v = numberArray('values', values);
   if (v.length < 1) throw rangeError('values', 'at least 1 value', values);
   for (let i = 0; i < v.length; i++) finite(`values[${i}]`, v[i]);
-  const o = optionsObject<ScheduleFromValuesOptions>('options', opts) as Record<string, unknown>;
-  const n = v.length;
-  const steps = opt(o, 'steps', Math.max(n, 2), (nm, x) => integer(nm, x, 2));
-  const scale = n === 1 ? 0 : (n - 1) / (steps - 1);
-  const first = v[0];
-  const last = v[n - 1];
-  return function refined(step: number): number {
-    if (Number.isNaN(step)) return NaN;
-    const u = Math.floor(step) * scale;
-    if (!(u > 0)) return first;
-    if (u >= n - 1) return last;
-    const i = Math.floor(u);
-    const f = u - i;
-    return f === 0 ? v[i] : v[i] + (v[i + 1] - v[i]) * f;
-  };
+  const o = readOptions('options', opts, ['steps']);
+  const steps = optional(o, 'steps', Math.max(v.length, 2), (nm, x) => integer(nm, x, 2));
+  return tableSchedule(v, steps, v[v.length - 1]);
 }
 
 /** Options of {@link refinedSchedule}. */
@@ -272,12 +276,12 @@ export interface RefinedScheduleOptions extends RefineOptions, ScheduleFromValue
  * @example
  * ```ts
  * const lr = refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', peak: 0.1 });
- * lr(0); lr(2); lr(4); lr(100); // 0.1, 0.05, 0, 0
- * refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', steps: 9 })(2); // 0.75
+ * [lr(0), lr(2), lr(4), lr(100)];                                   // → [0.1, 0.05, 0, 0]
+ * refinedSchedule([2, 2, 2, 2, 2], { method: 'sgd', steps: 9 })(2); // → 0.75
  * ```
  */
 export function refinedSchedule(norms: ArrayLike<number>, opts: RefinedScheduleOptions): Schedule {
-  const o = optionsObject<RefinedScheduleOptions>('options', opts) as Record<string, unknown>;
-  const values = refineSchedule(norms, opts);
-  return scheduleFromValues(values, o.steps === undefined ? {} : { steps: o.steps as number });
+  const o = resolveRefineOptions(opts, ['steps']);
+  const values = refineResolved(norms, o).schedule;
+  return scheduleFromValues(values, o.values.steps === undefined ? {} : { steps: o.values.steps as number });
 }

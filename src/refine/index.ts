@@ -1,5 +1,5 @@
 /**
- * Schedule refinement (paper 1 of `PAPERS.md`): a fast sliding median, the authors'
+ * Schedule refinement (paper 1 of docs/papers.md): a fast sliding median, the authors'
  * closed-form refinement, and the bound-minimising variant. Pure TypeScript: no native
  * code, loads anywhere.
  * @module

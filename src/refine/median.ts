@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { integer, numberArray, oneOf, opt, options as optionsObject, rangeError } from '../validate.js';
+import { integer, numberArray, oneOf, optional, rangeError, readOptions } from '../validate.js';
 
 /**
  * Boundary handling of {@link medianFilter}. With `x = a b c d` (T = 4):
@@ -73,17 +73,17 @@ export const MAX_MEDIAN_WIDTH = 2 ** 30;
  *
  * @example
  * ```ts
- * medianFilter([1, 9, 2, 8, 3], 3);                            // Float64Array [1, 2, 8, 3, 8] (right end mirrored: 8 3 | 8)
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'nearest' });   // Float64Array [1, 2, 8, 3, 3]
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'reflect' });   // Float64Array [1, 2, 8, 3, 3]
- * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'mirror' });    // Float64Array [9, 2, 8, 3, 8] (left end: 9 | 1 9)
+ * medianFilter([1, 9, 2, 8, 3], 3);                            // → [1, 2, 8, 3, 8] (right end mirrored: 8 3 | 8)
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'nearest' });   // → [1, 2, 8, 3, 3]
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'reflect' });   // → [1, 2, 8, 3, 3]
+ * medianFilter([1, 9, 2, 8, 3], 3, { boundary: 'mirror' });    // → [9, 2, 8, 3, 8] (left end: 9 | 1 9)
  * ```
  */
 export function medianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {
   const x = numberArray('values', values);
   const w = integer('width', width, 1, MAX_MEDIAN_WIDTH);
-  const o = optionsObject<MedianFilterOptions>('options', opts) as Record<string, unknown>;
-  const boundary = opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
+  const o = readOptions('options', opts, ['boundary']);
+  const boundary = optional(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
   for (let i = 0; i < x.length; i++) {
     if (Number.isNaN(x[i])) throw rangeError(`values[${i}]`, 'a number that is not NaN', x[i]);
   }
@@ -500,8 +500,8 @@ function slidingRank(ext: Float64Array, w: number, k: number, n: number, out: Fl
 export function sortedWindowMedianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {
   const x = numberArray('values', values);
   const w = integer('width', width, 1, MAX_MEDIAN_WIDTH);
-  const o = optionsObject<MedianFilterOptions>('options', opts) as Record<string, unknown>;
-  const boundary = opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
+  const o = readOptions('options', opts, ['boundary']);
+  const boundary = optional(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
   const out = new Float64Array(x.length);
   if (x.length === 0) return out;
   slidingRankSmall(w === 1 ? x : extend(x, w, boundary), w, w >> 1, x.length, out);
@@ -514,14 +514,14 @@ export function sortedWindowMedianFilter(values: ArrayLike<number>, width: numbe
  *
  * @example
  * ```ts
- * naiveMedianFilter([1, 9, 2, 8, 3], 3); // Float64Array [1, 2, 8, 3, 8]
+ * naiveMedianFilter([1, 9, 2, 8, 3], 3); // → [1, 2, 8, 3, 8]
  * ```
  */
 export function naiveMedianFilter(values: ArrayLike<number>, width: number, opts?: MedianFilterOptions): Float64Array {
   const x = numberArray('values', values);
   const w = integer('width', width, 1, MAX_MEDIAN_WIDTH);
-  const o = optionsObject<MedianFilterOptions>('options', opts) as Record<string, unknown>;
-  const boundary = opt(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
+  const o = readOptions('options', opts, ['boundary']);
+  const boundary = optional(o, 'boundary', 'authors' as MedianBoundary, (n, v) => oneOf(n, v, MEDIAN_BOUNDARIES));
   const n = x.length;
   const out = new Float64Array(n);
   if (n === 0) return out;

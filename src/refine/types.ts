@@ -3,11 +3,8 @@
  * @module
  */
 
-/**
- * A learning-rate schedule: the learning rate at a step. Same shape as the schedules of
- * `fused-optim/schedules` (defined here too so that refine stands alone).
- */
-export type Schedule = (step: number) => number;
+/** A learning-rate schedule: the one type, defined with the schedules. */
+export type { Schedule } from '../schedules/types.js';
 
 /**
  * Which optimizer family the norms come from, which decides the weights of refinement:

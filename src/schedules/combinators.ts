@@ -1,19 +1,21 @@
 /**
  * Combinators: build bigger schedules out of smaller ones (optax style).
  */
-import { finite, integer, numberArray, oneOf } from '../validate.js';
 import {
-  evalFinite,
+  finite,
+  integer,
   nonNegative,
+  numberArray,
   numberList,
+  oneOf,
   optional,
   positiveInteger,
   rangeError,
-  rate,
   readOptions,
-  scheduleArg,
+  schedule as scheduleArg,
   scheduleArray,
-} from './checks.js';
+  scheduleValue,
+} from '../validate.js';
 import type { Schedule } from './types.js';
 
 /**
@@ -101,8 +103,8 @@ export function warmup(schedule: Schedule, options: WarmupOptions): Schedule {
   const s = scheduleArg('schedule', schedule);
   const o = readOptions('options', options, ['steps', 'from']);
   const W = integer('options.steps', o.steps, 0);
-  const from = optional(o, 'from', 0, rate);
-  const to = evalFinite('schedule(0)', s, 0);
+  const from = optional(o, 'from', 0, nonNegative);
+  const to = scheduleValue('schedule(0)', s, 0);
   if (W === 0) return s;
   const rise = to - from;
   return (t: number): number => {
@@ -169,6 +171,46 @@ export function scale(schedule: Schedule, factor: number): Schedule {
 export interface FromArrayOptions {
   /** After the last value: `'hold'` keeps the last value (default), `'zero'` gives 0. */
   after?: 'hold' | 'zero';
+  /**
+   * Length of the run the table is for, an integer >= 2; default: one step per value. When it
+   * differs from the number of values n, the table is stretched over the run: step s reads
+   * position s·(n − 1)/(steps − 1), interpolated linearly between neighbours.
+   */
+  steps?: number;
+}
+
+/**
+ * The one array-to-schedule conversion (used by {@link fromArray} and refine's
+ * `scheduleFromValues`), on values already checked: `values[⌊t⌋]` when `steps` equals their
+ * number n, else position ⌊t⌋·(n − 1)/(steps − 1) interpolated linearly; steps ≥ `steps`
+ * give `tail`, negative steps `values[0]`, NaN gives NaN. Never throws, allocates nothing.
+ * @internal
+ */
+export function tableSchedule(values: Float64Array, steps: number, tail: number): Schedule {
+  const v = values;
+  const n = v.length;
+  if (steps === n) {
+    return (t: number): number => {
+      if (!(t >= 0)) {
+        if (t !== t) return NaN;
+        t = 0;
+      }
+      return t < n ? v[Math.floor(t)] : tail;
+    };
+  }
+  const scale = n === 1 ? 0 : (n - 1) / (steps - 1);
+  return (t: number): number => {
+    if (!(t >= 0)) {
+      if (t !== t) return NaN;
+      t = 0;
+    }
+    if (t >= steps) return tail;
+    const u = Math.floor(t) * scale;
+    const i = Math.floor(u);
+    if (i >= n - 1) return v[n - 1];
+    const f = u - i;
+    return f === 0 ? v[i] : v[i] + (v[i + 1] - v[i]) * f;
+  };
 }
 
 /**
@@ -176,9 +218,10 @@ export interface FromArrayOptions {
  *
  * Formula, with n = `values.length`: `values[⌊t⌋]` for t < n (fractional steps read the
  * step below; negative steps read `values[0]`); for t ≥ n, `values[n − 1]` (`after: 'hold'`)
- * or 0 (`after: 'zero'`). The values are copied.
+ * or 0 (`after: 'zero'`). With `steps`, the table is stretched over a run of that many steps
+ * (linear interpolation, see {@link FromArrayOptions.steps}). The values are copied.
  *
- * Default: `after = 'hold'`.
+ * Default: `after = 'hold'`, one step per value.
  *
  * Follows optax `piecewise_constant_schedule` in spirit, and the tabulated schedules
  * produced by the refinement of paper 1 (Defazio et al. 2023, arXiv 2310.07831).
@@ -189,6 +232,8 @@ export interface FromArrayOptions {
  * const lr = fromArray([3, 2, 1], { after: 'zero' });
  * [0, 1.5, 2, 3, 1e9].map((t) => lr(t));
  * // → [3, 2, 1, 0, 0]
+ * fromArray([1, 0.5, 0], { steps: 5 })(1);
+ * // → 0.75
  * ```
  */
 export function fromArray(values: ArrayLike<number>, options?: FromArrayOptions): Schedule {
@@ -197,17 +242,10 @@ export function fromArray(values: ArrayLike<number>, options?: FromArrayOptions)
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) throw rangeError(`values[${i}]`, 'a finite number', v[i]);
   }
-  const o = readOptions('options', options, ['after']);
+  const o = readOptions('options', options, ['after', 'steps']);
   const after = optional(o, 'after', 'hold', (n, x) => oneOf(n, x, ['hold', 'zero'] as const));
-  const n = v.length;
-  const tail = after === 'hold' ? v[n - 1] : 0;
-  return (t: number): number => {
-    if (!(t >= 0)) {
-      if (t !== t) return NaN;
-      t = 0;
-    }
-    return t < n ? v[Math.floor(t)] : tail;
-  };
+  const steps = optional(o, 'steps', v.length, (n, x) => integer(n, x, 2));
+  return tableSchedule(v, steps, after === 'hold' ? v[v.length - 1] : 0);
 }
 
 /**

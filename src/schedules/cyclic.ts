@@ -2,16 +2,19 @@
  * Schedules that follow a named library implementation: PyTorch `OneCycleLR` and
  * `CosineAnnealingWarmRestarts`, HF `get_inverse_sqrt_schedule`.
  */
-import { inInterval, oneOf, positive, rangeError } from '../validate.js';
 import {
-  bool,
+  boolean,
+  inInterval,
+  nonNegative,
   nonNegativeInteger,
+  oneOf,
   optional,
+  positive,
   positiveInteger,
-  rate,
+  rangeError,
   readOptions,
   required,
-} from './checks.js';
+} from '../validate.js';
 import type { Schedule } from './types.js';
 
 /** Options of {@link oneCycle}. */
@@ -73,13 +76,13 @@ export function oneCycle(options: OneCycleOptions): Schedule {
     'anneal',
     'threePhase',
   ]);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const T = required(o, 'steps', positiveInteger);
   const pctStart = optional(o, 'pctStart', 0.3, (n, v) => inInterval(n, v, 0, 1));
   const divFactor = optional(o, 'divFactor', 25, positive);
   const finalDivFactor = optional(o, 'finalDivFactor', 1e4, positive);
   const anneal = optional(o, 'anneal', 'cos', (n, v) => oneOf(n, v, ['cos', 'linear'] as const));
-  const threePhase = optional(o, 'threePhase', false, bool);
+  const threePhase = optional(o, 'threePhase', false, boolean);
   if (threePhase && pctStart > 0.5) {
     throw rangeError('options.pctStart', 'a number in [0, 0.5] when options.threePhase is true', pctStart);
   }
@@ -167,10 +170,10 @@ export interface CosineRestartsOptions {
  */
 export function cosineRestarts(options: CosineRestartsOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'period', 'mult', 'end']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const P = required(o, 'period', positiveInteger);
   const m = optional(o, 'mult', 1, positiveInteger);
-  const end = optional(o, 'end', 0, rate);
+  const end = optional(o, 'end', 0, nonNegative);
   const amp = peak - end;
   const logM = Math.log(m);
   const startOf = (n: number): number => (P * (Math.pow(m, n) - 1)) / (m - 1);
@@ -230,10 +233,10 @@ export interface InverseSqrtOptions {
  */
 export function inverseSqrt(options: InverseSqrtOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'warmup', 'timescale', 'warmupFrom']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const W = optional(o, 'warmup', 0, nonNegativeInteger);
   const tau = optional(o, 'timescale', W || 10_000, positive);
-  const from = optional(o, 'warmupFrom', 0, rate);
+  const from = optional(o, 'warmupFrom', 0, nonNegative);
   const rise = peak - from;
   const shift = tau - W;
   return (t: number): number => {

@@ -2,21 +2,21 @@
  * Warm-up + decay schedules over a fixed budget T (`steps`): constant, linear, cosine, REX,
  * polynomial, warmup-stable-decay and the re-warming schedule of continual pre-training.
  */
-import { inInterval, oneOf, positive } from '../validate.js';
 import {
-  WARMUP_DECAY_KEYS,
-  type WarmupDecayOptions,
+  inInterval,
   integer,
+  nonNegative,
+  oneOf,
   optional,
+  positive,
   positiveInteger,
-  rate,
   readOptions,
-  readWarmupDecay,
   required,
-} from './checks.js';
+} from '../validate.js';
+import { WARMUP_DECAY_KEYS, type WarmupDecayOptions, readWarmupDecay } from './shared-options.js';
 import type { Schedule } from './types.js';
 
-export type { WarmupDecayOptions } from './checks.js';
+export type { WarmupDecayOptions } from './shared-options.js';
 
 /**
  * The engine of the warm-up + decay family. `profile(z)` falls from 1 at z = 0 to 0 at z = 1.
@@ -70,7 +70,7 @@ const cosineProfile = (z: number): number => 0.5 * (1 + Math.cos(Math.PI * z));
  * ```
  */
 export function constant(value: number): Schedule {
-  const v = rate('value', value);
+  const v = nonNegative('value', value);
   return (t: number): number => (t === t ? v : NaN);
 }
 
@@ -95,8 +95,8 @@ export function constant(value: number): Schedule {
  */
 export function linear(options: { from: number; to: number; steps: number }): Schedule {
   const o = readOptions('options', options, ['from', 'to', 'steps']);
-  const from = required(o, 'from', rate);
-  const to = required(o, 'to', rate);
+  const from = required(o, 'from', nonNegative);
+  const to = required(o, 'to', nonNegative);
   const steps = required(o, 'steps', (n, v) => integer(n, v, 0));
   const delta = to - from;
   return (t: number): number => {
@@ -295,13 +295,13 @@ export function warmupStableDecay(options: WarmupStableDecayOptions): Schedule {
     'end',
     'warmupFrom',
   ]);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const T = required(o, 'steps', positiveInteger);
   const W = optional(o, 'warmup', 0, (n, v) => integer(n, v, 0, T));
   const D = required(o, 'decaySteps', (n, v) => integer(n, v, 0, T - W));
   const decay = optional(o, 'decay', 'linear', (n, v) => oneOf(n, v, ['linear', 'cosine', '1-sqrt'] as const));
-  const end = optional(o, 'end', 0, rate);
-  const from = optional(o, 'warmupFrom', end, rate);
+  const end = optional(o, 'end', 0, nonNegative);
+  const from = optional(o, 'warmupFrom', end, nonNegative);
   const rise = peak - from;
   const drop = peak - end;
   const stableEnd = T - D;
@@ -360,10 +360,10 @@ export interface RewarmOptions {
  */
 export function rewarm(options: RewarmOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'steps', 'warmup', 'end', 'decayEnd']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const steps = required(o, 'steps', positiveInteger);
   const W = optional(o, 'warmup', Math.round(0.01 * steps), (n, v) => integer(n, v, 0, steps));
-  const end = optional(o, 'end', 0.1 * peak, rate);
+  const end = optional(o, 'end', 0.1 * peak, nonNegative);
   const E = optional(o, 'decayEnd', Math.max(W, Math.round(0.81 * steps)), (n, v) => integer(n, v, W, steps));
   return warmupDecay(peak, E, end, W, 0, cosineProfile);
 }

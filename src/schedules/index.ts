@@ -33,7 +33,7 @@
  * @packageDocumentation
  */
 export type { Schedule } from './types.js';
-export type { WarmupDecayOptions } from './checks.js';
+export type { WarmupDecayOptions } from './shared-options.js';
 export {
   constant,
   linear,

@@ -1,8 +1,16 @@
 /**
  * The one stateful schedule: reduce the value when a monitored metric stops improving.
  */
-import { inInterval, oneOf, typeError } from '../validate.js';
-import { nonNegative, nonNegativeInteger, optional, rate, readOptions, required } from './checks.js';
+import {
+  inInterval,
+  nonNegative,
+  nonNegativeInteger,
+  oneOf,
+  optional,
+  readOptions,
+  required,
+  typeError,
+} from '../validate.js';
 import type { Schedule } from './types.js';
 
 /** Options of {@link ReduceOnPlateau}. */
@@ -86,14 +94,14 @@ export class ReduceOnPlateau {
       'minLr',
       'eps',
     ]);
-    this.#value = required(o, 'peak', rate);
+    this.#value = required(o, 'peak', nonNegative);
     this.mode = optional(o, 'mode', 'min', (n, v) => oneOf(n, v, ['min', 'max'] as const));
     this.factor = optional(o, 'factor', 0.1, (n, v) => inInterval(n, v, 0, 1, { loOpen: true, hiOpen: true }));
     this.patience = optional(o, 'patience', 10, nonNegativeInteger);
     this.threshold = optional(o, 'threshold', 1e-4, nonNegative);
     this.thresholdMode = optional(o, 'thresholdMode', 'rel', (n, v) => oneOf(n, v, ['rel', 'abs'] as const));
     this.cooldown = optional(o, 'cooldown', 0, nonNegativeInteger);
-    this.minLr = optional(o, 'minLr', 0, rate);
+    this.minLr = optional(o, 'minLr', 0, nonNegative);
     this.eps = optional(o, 'eps', 1e-8, nonNegative);
     this.#best = this.mode === 'min' ? Infinity : -Infinity;
     this.schedule = (t: number): number => (t === t ? this.#value : NaN);

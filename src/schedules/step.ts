@@ -2,19 +2,20 @@
  * Piecewise-constant and exponential schedules: multi-step (with the 30-60-90 budget helper)
  * and exponential decay.
  */
-import { inInterval, positive } from '../validate.js';
 import {
-  bool,
+  boolean,
+  inInterval,
   integer,
+  nonNegative,
   nonNegativeInteger,
   numberList,
   optional,
+  positive,
   positiveInteger,
-  rate,
   readOptions,
-  readWarmup,
   required,
-} from './checks.js';
+} from '../validate.js';
+import { readWarmup } from './shared-options.js';
 import type { Schedule } from './types.js';
 
 /** Options of {@link multiStep}. */
@@ -54,7 +55,7 @@ export interface MultiStepOptions {
  */
 export function multiStep(options: MultiStepOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'milestones', 'gamma', 'warmup', 'warmupFrom']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const milestones = required(o, 'milestones', (n, v) => numberList(n, v, nonNegativeInteger));
   const gamma = optional(o, 'gamma', 0.1, positive);
   const { warmup, warmupFrom } = readWarmup(o);
@@ -129,14 +130,14 @@ export interface BudgetedMultiStepOptions {
  */
 export function budgetedMultiStep(options: BudgetedMultiStepOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'steps', 'fractions', 'gamma', 'warmup', 'warmupFrom']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const steps = required(o, 'steps', positiveInteger);
   const fractions = optional(o, 'fractions', [0.3, 0.6, 0.9], (n, v) =>
     numberList(n, v, (m, x) => inInterval(m, x, 0, 1, { loOpen: true })),
   );
   const gamma = optional(o, 'gamma', 0.1, positive);
   const warmup = optional(o, 'warmup', 0, (n, v) => integer(n, v, 0, steps));
-  const warmupFrom = optional(o, 'warmupFrom', 0, rate);
+  const warmupFrom = optional(o, 'warmupFrom', 0, nonNegative);
   const milestones = fractions.map((f) => Math.round(f * steps));
   return multiStepSchedule(peak, milestones, gamma, warmup, warmupFrom);
 }
@@ -181,10 +182,10 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const o = readOptions('options', options, ['peak', 'gamma', 'every', 'staircase', 'warmup', 'warmupFrom']);
-  const peak = required(o, 'peak', rate);
+  const peak = required(o, 'peak', nonNegative);
   const gamma = required(o, 'gamma', positive);
   const every = optional(o, 'every', 1, positiveInteger);
-  const staircase = optional(o, 'staircase', false, bool);
+  const staircase = optional(o, 'staircase', false, boolean);
   const { warmup: W, warmupFrom: from } = readWarmup(o);
   const rise = peak - from;
   return (t: number): number => {

@@ -24,21 +24,34 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { Adam, AdamW, SGD, type FusedOptimizer, type LearningRate, type StepInfo } from '../optim/index.js';
+import { OPTIMIZER_KINDS, RULES, createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
+import { GRADIENT_KEYS } from '../optim/options.js';
 import type { Schedule } from '../schedules/types.js';
 import type { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 
-/** The update rules a {@link FusedTfOptimizer} can run. */
-export type FusedRule = 'adamw' | 'adam' | 'sgd';
+/** The update rules a {@link FusedTfOptimizer} can run: every rule of the registry. */
+export type FusedRule = OptimizerKind;
 
-const RULES: readonly FusedRule[] = ['adamw', 'adam', 'sgd'];
+/**
+ * A parameter group of {@link FusedTfOptimizer}: the variables whose name `match` accepts
+ * (the first group that matches takes a variable; the others stay in the default group), and
+ * the hyperparameters that differ for them, e.g. `{ match: /bias|norm/, weightDecay: 0 }`.
+ */
+export interface FusedTfParamGroup {
+  /** A RegExp tested against the variable's name, or a predicate of it. */
+  match: RegExp | ((name: string) => boolean);
+  /** A number or a schedule; default: the optimizer's. */
+  lr?: LearningRate;
+  /** Any hyperparameter of the rule (beta1, weightDecay, momentum, ...). */
+  [hyperparameter: string]: unknown;
+}
 
 /** Options of {@link FusedTfOptimizer}: the rule, the learning rate, the rule's hyperparameters. */
 export interface FusedTfOptimizerConfig {
   /** Default `'adamw'`. */
   optimizer?: FusedRule;
-  /** A number or a fused-optim schedule of the 0-based step. Default 1e-3. */
+  /** A number or a fused-optim schedule of the 0-based step. Default: the rule's (1e-3 for Adam(W) and SGD). */
   lr?: LearningRate;
   /** Adam(W): defaults 0.9, 0.999, 1e-8 (note: TensorFlow.js's own Adam uses eps 1e-7). */
   beta1?: number;
@@ -58,12 +71,17 @@ export interface FusedTfOptimizerConfig {
   threads?: number;
   /** Native trace ring size (0 disables the trace). Default 4096. */
   traceCapacity?: number;
+  /**
+   * Parameter groups by variable name, e.g. no weight decay for biases:
+   * `[{ match: /bias/, weightDecay: 0 }]`. Variables no group matches form the first group,
+   * with the options above. Groups that match no variable are dropped.
+   */
+  paramGroups?: FusedTfParamGroup[];
+  /** Any other hyperparameter of the chosen rule. */
+  [hyperparameter: string]: unknown;
 }
 
-const HYPER_KEYS = ['beta1', 'beta2', 'eps', 'weightDecay', 'momentum', 'dampening', 'nesterov', 'maxGradNorm', 'gradScale', 'skipNonFinite'] as const;
-const ADAM_ONLY = ['beta1', 'beta2', 'eps'];
-const SGD_ONLY = ['momentum', 'dampening', 'nesterov'];
-const CONFIG_KEYS = ['optimizer', 'lr', 'threads', 'traceCapacity', ...HYPER_KEYS];
+const BASE_KEYS = ['optimizer', 'lr', 'threads', 'traceCapacity', 'paramGroups'];
 
 type Fused = FusedOptimizer<object>;
 
@@ -73,7 +91,7 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-/** getWeights names of the state arrays of `stateDict()`: `<variable>/<suffix>`. */
+/** getWeights names of the state arrays of `stateDict()`: `<variable>/<suffix>` (other rules: the state name). */
 const STATE_SUFFIX: Record<string, string> = { expAvg: 'm', expAvgSq: 'v', momentumBuffer: 'momentum' };
 
 /**
@@ -107,6 +125,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   readonly #rule: FusedRule;
   readonly #hyper: Record<string, unknown>;
+  readonly #groups: (Record<string, unknown> & { match: RegExp | ((name: string) => boolean) })[];
   #lr: LearningRate;
   readonly #threads: number | undefined;
   readonly #traceCapacity: number | undefined;
@@ -119,45 +138,82 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   constructor(config: FusedTfOptimizerConfig = {}) {
     super();
-    const o = v.options<FusedTfOptimizerConfig>('config', config) as Record<string, unknown>;
+    const known = [...new Set([...BASE_KEYS, ...GRADIENT_KEYS, ...OPTIMIZER_KINDS.flatMap((k) => Object.keys(RULES[k].defaults))])];
+    const o = v.readOptions('config', config, known) as Record<string, unknown>;
+    this.#rule = o.optimizer === undefined ? 'adamw' : v.oneOf('config.optimizer', o.optimizer, OPTIMIZER_KINDS);
+    const spec = RULES[this.#rule];
+    const ruleKeys = Object.keys(spec.defaults);
+    const allowed = [...BASE_KEYS, ...ruleKeys, ...GRADIENT_KEYS];
     for (const key of Object.keys(o)) {
-      if (!CONFIG_KEYS.includes(key)) {
-        throw new TypeError(`Unknown option config.${key}; expected one of ${CONFIG_KEYS.map((k) => `'${k}'`).join(', ')}`);
-      }
+      if (allowed.includes(key)) continue;
+      const other = OPTIMIZER_KINDS.filter((k) => Object.keys(RULES[k].defaults).includes(key));
+      throw new TypeError(`Unknown option config.${key} for optimizer '${this.#rule}' (it is an option of ${other.map((k) => `'${k}'`).join(', ')}); expected one of ${allowed.map((k) => `'${k}'`).join(', ')}`);
     }
-    this.#rule = o.optimizer === undefined ? 'adamw' : v.oneOf('config.optimizer', o.optimizer, RULES);
     const hyper: Record<string, unknown> = {};
-    for (const key of HYPER_KEYS) {
-      if (o[key] === undefined) continue;
-      if (this.#rule === 'sgd' ? ADAM_ONLY.includes(key) : SGD_ONLY.includes(key)) {
-        throw new TypeError(`Unknown option config.${key} for optimizer '${this.#rule}'`);
-      }
-      hyper[key] = o[key];
-    }
+    for (const key of [...ruleKeys, ...GRADIENT_KEYS]) if (o[key] !== undefined) hyper[key] = o[key];
     this.#hyper = hyper;
-    this.#lr = o.lr === undefined ? 1e-3 : (o.lr as LearningRate);
+    this.#groups = [];
+    if (o.paramGroups !== undefined) {
+      if (!Array.isArray(o.paramGroups)) throw v.typeError('config.paramGroups', 'an array of { match, ...hyperparameters }', o.paramGroups);
+      this.#groups = (o.paramGroups as unknown[]).map((g, i) => {
+        const at = `config.paramGroups[${i}]`;
+        const group = { ...v.options<Record<string, unknown>>(at, g) } as Record<string, unknown>;
+        if (!(group.match instanceof RegExp) && typeof group.match !== 'function') {
+          throw v.typeError(`${at}.match`, 'a RegExp or a predicate (name) => boolean', group.match);
+        }
+        return group as Record<string, unknown> & { match: RegExp | ((name: string) => boolean) };
+      });
+    }
+    this.#lr = o.lr === undefined ? spec.defaultLr : (o.lr as LearningRate);
     if (typeof this.#lr !== 'function') v.nonNegative('config.lr', this.#lr);
     this.#threads = o.threads as number | undefined;
     this.#traceCapacity = o.traceCapacity as number | undefined;
     // Validate the hyperparameters now (a bad value should fail at construction, not at the
-    // first step): build a throw-away optimizer of one element.
-    this.#make([new Float32Array(1)]).dispose();
+    // first step): build a throw-away optimizer of one element per group.
+    this.#make(this.#groups.map(() => 'x'), [new Float32Array(1)], this.#groups.map(() => 1)).dispose();
   }
 
-  #make(params: Float32Array[]): Fused {
+  /** The group of a variable: 0 for the default one, 1 + i for paramGroups[i]. */
+  #groupOf(name: string): number {
+    const i = this.#groups.findIndex((g) => (g.match instanceof RegExp ? new RegExp(g.match.source, g.match.flags.replace('g', '')).test(name) : g.match(name)));
+    return i + 1;
+  }
+
+  /**
+   * The fused optimizer over `params` (in arena order); `counts[k]` tensors of params belong
+   * to paramGroups[k] after the default group's (the first params.length − Σcounts).
+   */
+  #make(_names: string[], defaults: Float32Array[], counts: number[], rest: Float32Array[] = []): Fused {
     const opts: Record<string, unknown> = { ...this.#hyper, lr: this.#lr };
     if (this.#threads !== undefined) opts.threads = this.#threads;
     if (this.#traceCapacity !== undefined) opts.traceCapacity = this.#traceCapacity;
-    if (this.#rule === 'sgd') return new SGD(params, opts);
-    if (this.#rule === 'adam') return new Adam(params, opts);
-    return new AdamW(params, opts);
+    if (this.#groups.length === 0) return createOptimizer(this.#rule, defaults, opts);
+    const groups: { params: Float32Array[]; [k: string]: unknown }[] = [];
+    if (defaults.length > 0) groups.push({ params: defaults });
+    let at = 0;
+    counts.forEach((n, k) => {
+      const params = rest.length > 0 ? rest.slice(at, at + n) : Array.from({ length: n }, () => new Float32Array(1));
+      at += n;
+      if (n === 0) return;
+      const { match: _match, ...overrides } = this.#groups[k];
+      const group: { params: Float32Array[]; [k: string]: unknown } = { params };
+      for (const [key, value] of Object.entries(overrides)) if (value !== undefined) group[key] = value;
+      groups.push(group);
+    });
+    try {
+      return createOptimizer(this.#rule, groups, opts);
+    } catch (e) {
+      const err = e as Error;
+      const Ctor = err instanceof TypeError ? TypeError : err instanceof RangeError ? RangeError : Error;
+      throw new Ctor(`${err.message} (FusedTfOptimizer: params[k] is the k-th non-empty group: the default group first, then config.paramGroups in order)`, { cause: e });
+    }
   }
 
   #live(): void {
     if (this.#disposed) throw new Error('fused-optim: this FusedTfOptimizer has been disposed');
   }
 
-  /** `'adamw'`, `'adam'` or `'sgd'`. */
+  /** The rule: `'adamw'`, `'adam'`, `'sgd'`, ... */
   get rule(): FusedRule {
     return this.#rule;
   }
@@ -211,7 +267,9 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   #build(entries: { name: string; tensor: tf.Tensor | null }[]): void {
     const registered = tf.engine().registeredVariables;
-    this.#names = entries.map((e) => e.name);
+    // Arena order: group by group (the default group first), by name within a group.
+    const group = new Map(entries.map((e) => [e.name, this.#groupOf(e.name)]));
+    this.#names = entries.map((e) => e.name).sort((a, b) => (group.get(a) as number) - (group.get(b) as number) || (a < b ? -1 : a > b ? 1 : 0));
     this.#variables = this.#names.map((name) => {
       const variable = registered[name];
       if (variable === undefined) throw new Error(`fused-optim: no variable named '${name}' is registered with TensorFlow.js`);
@@ -219,7 +277,9 @@ export class FusedTfOptimizer extends tf.Optimizer {
       return variable;
     });
     const values = this.#variables.map((variable) => Float32Array.from(variable.dataSync() as Float32Array));
-    this.#fused = this.#make(values);
+    const counts = this.#groups.map((_, k) => this.#names.filter((n) => group.get(n) === k + 1).length);
+    const nDefault = this.#names.filter((n) => group.get(n) === 0).length;
+    this.#fused = this.#make(this.#names, values.slice(0, nDefault), counts, values.slice(nDefault));
     this.#dataIds = this.#variables.map((variable) => variable.dataId);
     if (this.#pending) {
       const pending = this.#pending;
@@ -294,6 +354,16 @@ export class FusedTfOptimizer extends tf.Optimizer {
   getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = { optimizer: this.#rule };
     for (const [k, val] of Object.entries(this.#hyper)) config[k] = val as tf.serialization.ConfigDictValue;
+    if (this.#groups.length > 0) {
+      // A RegExp is saved as its source and flags; a predicate function cannot be saved (null).
+      config.paramGroups = this.#groups.map((g) => {
+        const { match, ...rest } = g;
+        const out: tf.serialization.ConfigDict = {};
+        for (const [k, val] of Object.entries(rest)) if (typeof val !== 'function') out[k] = val as tf.serialization.ConfigDictValue;
+        out.match = match instanceof RegExp ? { source: match.source, flags: match.flags } : null;
+        return out;
+      });
+    }
     if (typeof this.#lr === 'function') {
       config.lr = this.#disposed ? null : this.currentLr;
       config.lrSchedule = true;
@@ -313,13 +383,22 @@ export class FusedTfOptimizer extends tf.Optimizer {
     const c: Record<string, unknown> = { ...config };
     delete c.lrSchedule;
     if (c.lr === null) delete c.lr;
+    if (Array.isArray(c.paramGroups)) {
+      c.paramGroups = (c.paramGroups as Record<string, unknown>[]).map((g, i) => {
+        const m = g.match as { source?: string; flags?: string } | null;
+        if (m === null || typeof m?.source !== 'string') {
+          throw new TypeError(`Cannot restore config.paramGroups[${i}].match: it was a predicate function, which is not serialised; pass the optimizer's config with its paramGroups again`);
+        }
+        return { ...g, match: new RegExp(m.source, m.flags ?? '') };
+      });
+    }
     return new cls(c);
   }
 
-  /** The state arrays saved by getWeights: SGD without momentum has none worth saving. */
+  /** The state arrays saved by getWeights: SGD without momentum (in every group) has none worth saving. */
   #stateKeys(state: Record<string, Float32Array[]>): string[] {
-    const momentum = (this.#hyper.momentum as number | undefined) ?? 0;
-    return Object.keys(state).filter((k) => !(k === 'momentumBuffer' && momentum === 0));
+    const momentum = this.#fused ? this.#fused.groups.some((g) => g.hyperparameters.momentum !== 0 && g.hyperparameters.momentum !== undefined) : ((this.#hyper.momentum as number | undefined) ?? 0) !== 0;
+    return Object.keys(state).filter((k) => !(k === 'momentumBuffer' && !momentum));
   }
 
   /**
@@ -443,10 +522,10 @@ export class LearningRateScheduler extends tf.Callback {
   constructor(schedule: Schedule, options: LearningRateSchedulerOptions = {}) {
     super();
     if (typeof schedule !== 'function') throw v.typeError('schedule', 'a schedule function (step) => lr', schedule);
-    const o = v.options<LearningRateSchedulerOptions>('options', options) as Record<string, unknown>;
+    const o = v.readOptions('options', options, ['initialStep', 'logLr']);
     this.schedule = schedule;
-    this.step = v.opt(o, 'initialStep', 0, (n, x) => v.integer(n, x, 0));
-    this.#logLr = v.opt(o, 'logLr', true, v.boolean);
+    this.step = v.optional(o, 'initialStep', 0, v.nonNegativeInteger);
+    this.#logLr = v.optional(o, 'logLr', true, v.boolean);
   }
 
   /** Sets the optimizer's learning rate for the coming batch from the schedule (and records it in `history`). */

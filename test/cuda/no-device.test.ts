@@ -83,9 +83,9 @@ describe.skipIf(cuda.available)(`without a usable CUDA device (${cuda.reason})`,
       if (cuda.compiled) expect(e.code).toBe(/^no CUDA device: (cuda[A-Za-z]+)/.exec(cuda.reason!)?.[1]);
       expect(e.message).toContain(cuda.reason!);
     };
-    expectCudaError(() => new addon.Optimizer(1, Float64Array.from([10]), 'cuda:0', 16, 0));
-    expectCudaError(() => addon.cudaCopyTimes(0, 1 << 20, 3));
-    expectCudaError(() => addon.cudaTimeCalls(0, 3, () => {}));
+    expectCudaError(() => new addon.Optimizer(1, Float64Array.from([10]), Float64Array.from([0]), 1, 'cuda:0', 16, 0));
+    expectCudaError(() => addon.bench.cudaCopyTimes(0, 1 << 20, 3));
+    expectCudaError(() => addon.bench.cudaTimeCalls(0, 3, () => {}));
   });
 
   it('CPU steps return plain StepInfo values (no lazy getters)', () => {

@@ -1,7 +1,7 @@
 // The bad-input matrix, run in a child process by test/bad-input.test.ts (so that a crash of
 // the process is seen as such, not as a failed test): `node test/support/bad-input-cases.mjs`.
-// Imports the built package (dist/). Prints one JSON line per case as it completes, then a
-// final {"done": n} line; a crash leaves the last case started on stderr.
+// Imports the built package (dist/). Prints {"ids": [...]} (every case, in order), then one JSON
+// line per case as it completes, then a final {"done": n} line; a crash leaves the last case started on stderr.
 //
 // Each case: [id, () => call, expected error class, regex the message must match (the name
 // of the argument)].
@@ -153,6 +153,7 @@ export const CASES = [
 ];
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
+  process.stdout.write(`${JSON.stringify({ ids: CASES.map((c) => c[0]) })}\n`);
   let n = 0;
   for (const [id, fn, type, re] of CASES) {
     process.stderr.write(`case ${id}\n`);

@@ -65,6 +65,21 @@ export function refAdamStep(
 ): RefOutcome {
   const d = refDecide(g, o.gradScale, o.maxGradNorm, o.skipNonFinite);
   if (d.skipped) return d;
+  refAdamApply(p, g, m, v, o, t, d.clipCoef);
+  return d;
+}
+
+/** The update of one Adam(W) step with a given clip coefficient (decided over all groups). */
+export function refAdamApply(
+  p: Float64Array[],
+  g: ArrayLike<number>[],
+  m: Float64Array[],
+  v: Float64Array[],
+  o: Omit<RefAdamOptions, 'maxGradNorm' | 'skipNonFinite'>,
+  t: number,
+  clipCoef: number,
+): void {
+  const d = { clipCoef };
   const bc1 = 1 - o.beta1 ** t;
   const bc2 = 1 - o.beta2 ** t;
   for (let k = 0; k < p.length; k++) {
@@ -79,13 +94,26 @@ export function refAdamStep(
       p[k][i] = pi - (o.lr / bc1) * (m[k][i] / denom);
     }
   }
-  return d;
 }
 
 /** One SGD step; `t` = 1-based applied-step index (t = 1 initialises the momentum buffer). */
 export function refSgdStep(p: Float64Array[], g: ArrayLike<number>[], buf: Float64Array[], o: RefSgdOptions, t: number): RefOutcome {
   const d = refDecide(g, o.gradScale, o.maxGradNorm, o.skipNonFinite);
   if (d.skipped) return d;
+  refSgdApply(p, g, buf, o, t, d.clipCoef);
+  return d;
+}
+
+/** The update of one SGD step with a given clip coefficient (decided over all groups). */
+export function refSgdApply(
+  p: Float64Array[],
+  g: ArrayLike<number>[],
+  buf: Float64Array[],
+  o: Omit<RefSgdOptions, 'maxGradNorm' | 'skipNonFinite'>,
+  t: number,
+  clipCoef: number,
+): void {
+  const d = { clipCoef };
   for (let k = 0; k < p.length; k++) {
     for (let i = 0; i < p[k].length; i++) {
       let gi = Math.fround(g[k][i] * o.gradScale) * d.clipCoef + o.weightDecay * p[k][i];
@@ -96,7 +124,6 @@ export function refSgdStep(p: Float64Array[], g: ArrayLike<number>[], buf: Float
       p[k][i] -= o.lr * gi;
     }
   }
-  return d;
 }
 
 /** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */

@@ -1,30 +1,16 @@
-// What the addon needs from the CUDA backend. Implemented by native/cuda/*.cu when CUDA is
-// compiled in, and by native/addon/no_cuda.cc otherwise.
+// What the addon needs from the CUDA backend. Implemented by native/cuda/*.cc/*.cu when CUDA
+// is compiled in, and by native/addon/no_cuda.cc otherwise.
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "backend.h"
+#include "../core/backend.h"
+#include "../core/device_error.h"
 
-namespace fo {
-
-// An error from a device API. `code` is the API's own error name (e.g. cudaErrorMemoryAllocation);
-// the addon raises it in JavaScript as a CudaError with that `code`.
-class DeviceError : public std::runtime_error {
- public:
-  DeviceError(const std::string& code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
-  const std::string& code() const { return code_; }
-
- private:
-  std::string code_;
-};
-
-namespace cuda {
+namespace fo::cuda {
 
 struct Probe {
   bool compiled = false;        // the backend was built into this binary
@@ -39,15 +25,15 @@ struct Probe {
 const Probe& probe();
 
 // Creates a CUDA arena for `device`. Throws DeviceError (with a CUDA error name) on failure.
-std::unique_ptr<OptimizerBackend> make_optimizer(Kind kind, Layout layout, int64_t trace_capacity,
-                                                 int device);
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device);
 
-// Benchmark helpers (bench/gpu), on the stream every optimizer of `device` uses.
+// --- benchmark helpers (bench/gpu); not part of the optimizer contract ---------------------
+namespace bench {
 // Device time in ms of each of `iters` device-to-device copies of `bytes` (after a warm-up).
 std::vector<double> copy_times_ms(int device, int64_t bytes, int iters);
 // Calls fn() `iters` times with a CUDA event recorded before the first call and after each;
 // returns the device time in ms between consecutive events (waits for the device).
 std::vector<double> time_calls(int device, int iters, const std::function<void()>& fn);
+}  // namespace bench
 
-}  // namespace cuda
-}  // namespace fo
+}  // namespace fo::cuda

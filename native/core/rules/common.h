@@ -1,0 +1,28 @@
+// What every rule header declares, and the limits the backends size their tables by.
+//
+// A rule is a struct with:
+//   kName                 its name (the TypeScript RuleSpec's `native` name)
+//   Field, kFields        one group's hyperparameters, in packing order; field 0 is lr
+//   kSlots, kSlotNames    its state arrays besides params and grads (checkpoint names)
+//   kNorms                which reductions it needs (kNeeds* bits)
+//   kVariants, slots_used<V>()   compile-time specialisations (e.g. SGD with and without
+//                         momentum) and how many state slots each reads and writes
+//   Consts, make(hp, t)   per-step constants of one group for applied step t (1-based),
+//                         derived in double on the host or the device (FO_HD)
+//   variant(consts)       which specialisation a group's constants select
+//   update<V, T, M>(p, g, s, consts)   one element: T is the storage type, M the math type
+#pragma once
+
+#include <cstdint>
+
+namespace fo::rules {
+
+enum Norms : uint32_t {
+  kNeedsGradNorms = 1u << 0,   // global L2/L1 of the gradient (every rule: clipping, trace)
+};
+
+constexpr int kMaxSlots = 3;       // state slots of the largest rule
+constexpr int kMaxVariants = 4;    // variants of the rule with the most
+constexpr int kMaxFields = 12;     // hyperparameter fields per group (the packing stride)
+
+}  // namespace fo::rules

@@ -124,7 +124,7 @@ export interface NativeAddon {
    * through a borrowed CPU arena; `hp` holds one group and `hp[HP.step]`.
    */
   functionalStep(rule: number, p: Float32Array, g: Float32Array, state: (Float32Array | null)[], hp: Float64Array, out: Float64Array, threads: number): void;
-  /** `new Optimizer(rule, lengths, tensorGroup, groups, device, traceCapacity, threads)`. */
+  /** `new Optimizer(rule, lengths, tensorGroup, groups, device, traceCapacity, threads, stream?, streamPriority?)`. */
   Optimizer: new (
     rule: number,
     lengths: Float64Array,
@@ -133,6 +133,8 @@ export interface NativeAddon {
     device: string,
     traceCapacity: number,
     threads: number,
+    stream?: 'shared' | 'own',
+    streamPriority?: number,
   ) => NativeOptimizer;
   /** The native rule registry. */
   rules: NativeRuleInfo[];

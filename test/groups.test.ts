@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { AdamW, Adam, SGD, adamStep, createOptimizer, encodeCheckpoint, decodeCheckpoint, type FusedOptimizer } from '../src/index.js';
-import { randomF32, refAdamApply, refDecide, refSgdApply, rng } from './support/reference.js';
+import { randomF32, scaledError, refAdamApply, refDecide, refSgdApply, rng } from './support/reference.js';
 
 const seed = Number(process.env.FUSED_OPTIM_TEST_SEED ?? 20261202);
 console.log(`groups.test: seed ${seed} (replay with FUSED_OPTIM_TEST_SEED=${seed})`);
@@ -24,17 +24,7 @@ console.log(`groups.test: seed ${seed} (replay with FUSED_OPTIM_TEST_SEED=${seed
 const STEPS = 8;
 const TOL = 2e-5;
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let big = 0;
-  for (let i = 0; i < expected.length; i++) big = Math.max(big, Math.abs(expected[i]));
-  const floor = Math.max(1e-2 * big, 1e-30);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
-    if (!(err <= worst)) worst = err;
-  }
-  return worst;
-}
+const close = scaledError;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-groups-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -2,20 +2,24 @@
 //   1. parity: every optimizer and option against the CPU backend (bench/gpu/parity.mjs),
 //      max relative errors per case; device behaviour checks (lazy outcomes, OOM, errors);
 //   2. the ceiling: device-to-device copy bandwidth, through the addon (cudaCopyTimes);
-//   3. our fused steps timed with CUDA events (median of >= 20 after warm-up; arenas rotated
-//      when smaller than 4x the L2 cache), with and without norms + trace.
+//   3. our fused steps timed with CUDA events (median of >= 20 after warm-up), with and without
+//      norms + trace. An arena smaller than 256 MiB (about 4x the L2 cache of an H100/H200) is
+//      rotated with copies of itself, so that a step never finds its inputs in L2 left there by
+//      the previous step; larger arenas do not fit in L2 and run as they are.
 // Writes OUT/ours.json; bench/gpu/torch_bench.py times PyTorch on the same cases and
 // bench/gpu/report.mjs makes the table. Run through bench/gpu/run.sh.
 //
-// usage: node bench/gpu/check.mjs [--out DIR] [--skip-parity] [--skip-bench] [--iters N] [--scale K]
-//   --scale K divides the benchmark sizes by 2^K (dry runs). Dry run without a GPU:
-//   FUSED_OPTIM_BINARY=bench/gpu/mock-addon.cjs node bench/gpu/check.mjs --scale 8 --skip-parity
+// usage: node bench/gpu/check.mjs [--out DIR] [--skip-parity] [--cases REGEX] [--skip-bench] [--iters N] [--scale K]
+//   --cases REGEX runs only the parity cases whose name matches (the device checks still run).
+//   --scale K divides the benchmark sizes (and the rotation threshold) by 2^K (dry runs). Dry
+//   run without a GPU, the whole check: FO_MOCK=1 bash bench/gpu/run.sh /tmp/dry
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as lib from '../../dist/index.js';
-import { HP, KIND, SLOT, loadNative } from '../../dist/native.js';
-import { ADAMW_DEFAULTS, SGD_DEFAULTS, packAdam, packSgd } from '../../dist/optim/options.js';
+import { HP, SLOT, hpLength, loadNative } from '../../dist/native.js';
+import { packHeader, resolveGradient } from '../../dist/optim/options.js';
+import { ADAMW, SGD_RULE, packGroup } from '../../dist/optim/rules/index.js';
 import { CASES, fillNormal, mulberry32, runCase, runDeviceChecks } from './parity.mjs';
 
 const args = process.argv.slice(2);
@@ -29,11 +33,8 @@ const ITERS = Number(value('--iters', '30'));
 const SCALE = 2 ** Number(value('--scale', '0'));
 const WARMUP = 5;
 const DEVICE = 0;
-// Bench-only flag of the CUDA backend (native/cuda/optimizer.cc kFlagBenchNoReduce): a one-pass
-// step without the reduction, the finalize kernel and the trace.
-const FLAG_BENCH_NO_REDUCE = 256;
-// Arenas smaller than this are rotated (H100/H200 L2: 50-60 MB).
-const ROTATE_BYTES = 256 * 2 ** 20;
+// Arenas smaller than this are rotated: about 4x the L2 cache of an H100/H200 (50-60 MB).
+const ROTATE_BYTES = (256 * 2 ** 20) / SCALE;
 
 const median = (xs) => {
   const s = Float64Array.from(xs).sort();
@@ -65,7 +66,8 @@ if (!flag('--skip-parity')) {
   const seed = Number(process.env.FO_SEED ?? Math.floor(Math.random() * 2 ** 31));
   log(`\n== parity: CUDA vs CPU (seed ${seed}; FO_SEED=${seed} reproduces)`);
   log('ok?  max rel: norms      tensor     params     state      | mismatched params/state | case');
-  for (const c of CASES) {
+  const only = value('--cases', null);
+  for (const c of only === null ? CASES : CASES.filter((x) => new RegExp(only).test(x.name))) {
     const t0 = performance.now();
     let r;
     try {
@@ -98,7 +100,7 @@ log('\n== device-to-device copy bandwidth (bytes read + written)');
   const rows = [];
   for (const mib of [256, 1024, 4096]) {
     const bytes = Math.max(2 ** 20, (mib * 2 ** 20) / SCALE);
-    const ms = median(addon.cudaCopyTimes(DEVICE, bytes, Math.max(20, ITERS)));
+    const ms = median(addon.bench.cudaCopyTimes(DEVICE, bytes, Math.max(20, ITERS)));
     const gbps = (2 * bytes) / (ms * 1e-3) / 1e9;
     rows.push({ bytes, medianMs: ms, GBps: gbps });
     log(`${String(bytes / 2 ** 20).padStart(5)} MiB: ${fmt(ms)} ms  ${fmt(gbps, 0)} GB/s`);
@@ -114,11 +116,13 @@ function logUniformSizes(n, lo, hi, seed) {
   return Array.from({ length: n }, () => Math.max(1, Math.round(2 ** (lo + (hi - lo) * rand()))));
 }
 
-// Bytes a step must move per parameter (fp32): AdamW reads p, g, m, v and writes p, m, v.
+// Bytes a one-pass step must move per parameter (fp32): AdamW reads p, g, m, v and writes p, m,
+// v; SGD momentum reads p, g, buf and writes p, buf; SGD reads p, g and writes p. Clipping (two
+// passes) reads the gradient once more: +4 (bytesPerParam below).
 const RULES = {
-  adamw: { kind: KIND.adam, bytes: 28, torch: 'AdamW' },
-  sgdm: { kind: KIND.sgd, bytes: 20, torch: 'SGD momentum' },
-  sgd: { kind: KIND.sgd, bytes: 12, torch: 'SGD' },
+  adamw: { spec: ADAMW, bytes: 28, torch: 'AdamW' },
+  sgdm: { spec: SGD_RULE, bytes: 20, torch: 'SGD momentum' },
+  sgd: { spec: SGD_RULE, bytes: 12, torch: 'SGD' },
 };
 
 const BENCH_FULL = [
@@ -134,12 +138,10 @@ const BENCH_FULL = [
 const BENCH = BENCH_FULL.map((c) => ({ ...c, sizes: c.sizes.map((n) => Math.max(1, Math.round(n / SCALE))) }));
 
 function hyper(c, extraFlags = 0) {
-  const hp = new Float64Array(HP.count);
-  if (c.rule === 'adamw') {
-    packAdam(hp, { ...ADAMW_DEFAULTS, maxGradNorm: c.clip ?? null }, 1e-3, 0);
-  } else {
-    packSgd(hp, { ...SGD_DEFAULTS, momentum: c.rule === 'sgdm' ? 0.9 : 0, maxGradNorm: c.clip ?? null }, 1e-3, 0);
-  }
+  const hp = new Float64Array(hpLength(1));
+  packHeader(hp, resolveGradient({ maxGradNorm: c.clip ?? null }, 'case'), 1, 0);
+  const spec = RULES[c.rule].spec;
+  packGroup(spec, { ...spec.defaults, ...(c.rule === 'sgdm' && { momentum: 0.9 }) }, 1e-3, hp, HP.header);
   hp[HP.flags] += extraFlags;
   return hp;
 }
@@ -157,7 +159,7 @@ function hostData(n) {
 
 function makeArena(c) {
   const n = c.sizes.reduce((a, b) => a + b, 0);
-  const arena = new addon.Optimizer(RULES[c.rule].kind, Float64Array.from(c.sizes), `cuda:${DEVICE}`, 4096, 0);
+  const arena = new addon.Optimizer(RULES[c.rule].spec.native.code, Float64Array.from(c.sizes), new Float64Array(c.sizes.length), 1, `cuda:${DEVICE}`, 4096, 0);
   const data = hostData(Math.max(...c.sizes));
   let off = 0;
   c.sizes.forEach((len, i) => {
@@ -172,8 +174,8 @@ function timeSteps(arenas, hp) {
   let k = 0;
   const out = new Float64Array(8);
   const step = () => arenas[k++ % arenas.length].step(hp, out);
-  addon.cudaTimeCalls(DEVICE, WARMUP, step);
-  return median(addon.cudaTimeCalls(DEVICE, ITERS, step));
+  addon.bench.cudaTimeCalls(DEVICE, WARMUP, step);
+  return median(addon.bench.cudaTimeCalls(DEVICE, ITERS, step));
 }
 
 if (!flag('--skip-bench')) {
@@ -186,13 +188,14 @@ if (!flag('--skip-bench')) {
     const slots = c.rule === 'adamw' ? 4 : c.rule === 'sgdm' ? 3 : 3;
     const arenaBytes = params * 4 * slots;
     const rotate = Math.max(1, Math.ceil(ROTATE_BYTES / arenaBytes));
-    const row = { name: c.name, rule: c.rule, torch: rule.torch, sizes: c.sizes, clip: c.clip ?? null, params, tensors: c.sizes.length, bytesPerParam: rule.bytes, rotate };
+    const bytesPerParam = rule.bytes + (c.clip ? 4 : 0);
+    const row = { name: c.name, rule: c.rule, torch: rule.torch, sizes: c.sizes, clip: c.clip ?? null, params, tensors: c.sizes.length, bytesPerParam, rotate };
     const arenas = [];
     try {
       for (let r = 0; r < rotate; r++) arenas.push(makeArena(c).arena);
       row.oursMs = timeSteps(arenas, hyper(c));
       if (c.plain) {
-        row.plainMs = timeSteps(arenas, hyper(c, FLAG_BENCH_NO_REDUCE));
+        row.plainMs = timeSteps(arenas, hyper(c, addon.bench.FLAG_NO_REDUCE));
         row.normTraceExtraPct = (100 * (row.oursMs - row.plainMs)) / row.plainMs;
       }
       // A step's outcome must be readable and sane after all that.
@@ -220,8 +223,8 @@ if (!flag('--skip-bench')) {
         }
         let k = 0;
         const step = () => opts[k++ % opts.length].step();
-        addon.cudaTimeCalls(DEVICE, WARMUP, step);
-        row.apiMs = median(addon.cudaTimeCalls(DEVICE, ITERS, step));
+        addon.bench.cudaTimeCalls(DEVICE, WARMUP, step);
+        row.apiMs = median(addon.bench.cudaTimeCalls(DEVICE, ITERS, step));
       } catch (e) {
         row.error = `api: ${e.name}: ${e.message}`;
         failed++;
@@ -230,7 +233,7 @@ if (!flag('--skip-bench')) {
       }
     }
     if (row.oursMs) {
-      row.oursGBps = (params * rule.bytes) / (row.oursMs * 1e-3) / 1e9;
+      row.oursGBps = (params * bytesPerParam) / (row.oursMs * 1e-3) / 1e9;
       row.oursPctCopy = (100 * row.oursGBps) / ceiling;
     }
     row.seconds = (performance.now() - t0) / 1000;

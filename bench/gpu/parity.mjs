@@ -354,6 +354,25 @@ export async function runDeviceChecks(lib, { device = 'cuda' } = {}) {
     expectThrow(() => new Adam([10], { device: 'cuda:99' }), (e) => e instanceof RangeError, 'cuda:99');
   });
 
+  await check("stream 'own' / { priority }: same results as the shared stream, read in any order", () => {
+    const streams = ['shared', 'own', { priority: -100 }, { priority: 100 }];
+    const opts = streams.map((stream) => new SGD([1000, 7], { device, momentum: 0.9, stream }));
+    const g = fillNormal(mulberry32(3), new Float32Array(1000), 1);
+    const infos = opts.map((o) => {
+      o.setGrads(0, g);
+      return [o.step(), o.step()];
+    });
+    // The last optimizer's second step first: each read waits for its own slot only.
+    const l2 = infos.map((_, k) => infos[infos.length - 1 - k][1].gradNormL2).reverse();
+    const firsts = infos.map(([a]) => a.gradNormL1);
+    const params = opts.map((o) => o.readParams(0));
+    for (const o of opts) o.dispose();
+    assert(l2.every((x) => x === l2[0]) && l2[0] > 0, `second-step norms ${l2}`);
+    assert(firsts.every((x) => x === firsts[0]), `first-step L1 ${firsts}`);
+    for (let k = 1; k < params.length; k++) assert(compareArrays(params[k], params[0]).mismatches === 0, `params of ${JSON.stringify(streams[k])}`);
+    return `${streams.length} streams`;
+  });
+
   await check('zeroGrad, setParams/readParams round trip, empty tensors', () => {
     const opt = new Adam([0, 7, 16385], { device });
     const p = fillNormal(mulberry32(5), new Float32Array(16385), 1);

@@ -16,7 +16,8 @@ if (!ours) {
   console.error(`no ${join(dir, 'ours.json')}: the CUDA check did not get that far`);
   process.exit(1);
 }
-const gpu = process.argv[3] ?? torch?.device ?? ours.buildInfo?.cuda?.devices?.[0] ?? 'unknown GPU';
+// `||`, not `??`: run.sh passes an empty name when nvidia-smi gives none.
+const gpu = process.argv[3] || torch?.device || ours.buildInfo?.cuda?.devices?.[0] || 'unknown GPU';
 const f = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
 const ceiling = ours.copy?.ceilingGBps;
 
@@ -52,7 +53,7 @@ for (const r of rows) {
     `| ${r.case}${r.error ? ` (error: ${r.error})` : ''} | ${r.params} | ${r.tensors} | ${f(r.oursMs)} | ${f(r.torchMs)} | ${f(r.speedup, 2)}× | ${f(r.oursPctCopy, 1)}% | ${f(r.torchPctCopy, 1)}% | ${r.normTraceExtraPct === null ? '-' : `${f(r.normTraceExtraPct, 2)}%`} |`,
   );
 }
-lines.push('', 'Ours: one launch for the update (+ a small finalize kernel for norms, decisions and the trace; clipping adds a reduce pass). Times are medians of CUDA-event intervals between consecutive steps; % of copy = bytes a step must move (AdamW 28 B/param, SGD momentum 20, SGD 12) over the time, divided by the copy bandwidth.');
+lines.push('', 'Ours: one launch for the update (+ a small finalize kernel for norms, decisions and the trace; clipping adds a reduce pass). Times are medians of CUDA-event intervals between consecutive steps; % of copy = bytes a step must move (AdamW 28 B/param, SGD momentum 20, SGD 12; +4 with clipping, which reads the gradient twice) over the time, divided by the copy bandwidth.');
 if (rows.some((r) => r.apiMs)) {
   lines.push('', 'Through the public class (`AdamW.step()`, lazy StepInfo): ' + rows.filter((r) => r.apiMs).map((r) => `${r.case}: ${f(r.apiMs)} ms`).join(', '));
 }

@@ -16,7 +16,7 @@ const Probe& probe() {
   return p;
 }
 
-std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec, int) {
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec, int, const StreamOptions&) {
   throw DeviceError("cudaErrorNotCompiled", probe().reason);
 }
 

@@ -18,6 +18,7 @@
 #include "../cuda/api.h"
 #include "addon.h"
 #include "require.h"
+#include "test_backend.h"
 
 namespace fo::addon {
 namespace {
@@ -52,7 +53,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   }
 
   // new Optimizer(rule, lengths: Float64Array, tensorGroup: Float64Array, groups,
-  //               device: 'cpu' | 'cuda:N', traceCapacity, threads)
+  //               device: 'cpu' | 'cuda:N', traceCapacity, threads,
+  //               stream?: 'shared' | 'own', streamPriority?: integer)
+  // The stream arguments apply to CUDA only (the CPU has no streams and ignores them).
   explicit OptimizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerWrap>(info) {
     Napi::Env env = info.Env();
     ArenaSpec spec;
@@ -80,13 +83,28 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     std::string device = info[4].As<Napi::String>().Utf8Value();
     spec.trace_capacity = require_int(info, 5, "traceCapacity", 0, int64_t{1} << 24);
     int threads = static_cast<int>(require_int(info, 6, "threads", 0, 256));
+    cuda::StreamOptions stream;
+    if (info.Length() > 7 && !info[7].IsUndefined()) {
+      if (!info[7].IsString()) throw_type(env, "Expected a string for stream");
+      std::string mode = info[7].As<Napi::String>().Utf8Value();
+      if (mode == "own") {
+        stream.own = true;
+      } else if (mode != "shared") {
+        throw_range(env, "Expected stream 'shared' or 'own' but received '" + mode + "'");
+      }
+    }
+    if (info.Length() > 8 && !info[8].IsUndefined()) {
+      stream.priority = static_cast<int>(require_int(info, 8, "streamPriority", -1000, 1000));
+    }
     try {
       spec.layout = Layout::packed(lens);
       if (device == "cpu") {
         backend_ = std::make_unique<cpu::CpuOptimizer>(std::move(spec), threads);
       } else if (device.rfind("cuda:", 0) == 0) {
         int ordinal = std::stoi(device.substr(5));
-        backend_ = cuda::make_optimizer(std::move(spec), ordinal);
+        backend_ = cuda::make_optimizer(std::move(spec), ordinal, stream);
+      } else if (device == kTestLazyDevice && test_hooks_enabled()) {
+        backend_ = make_test_lazy_backend(std::move(spec), threads);
       } else {
         throw_range(env, "Expected device 'cpu' or 'cuda:N' but received '" + device + "'");
       }

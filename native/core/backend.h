@@ -67,7 +67,9 @@ class OptimizerBackend {
   virtual int64_t applied() const { return applied_; }
   virtual void set_applied(int64_t a) { applied_ = a; }
   int64_t iteration() const { return iteration_; }
-  // Virtual: a backend that keeps per-iteration records (lazy outcomes) forgets them here.
+  // Sets the step count (loadStateDict, setCounters). A backend with lazy outcomes overrides it
+  // to forget every held outcome: they are keyed by iteration, and after a rewind an iteration
+  // number names a different step.
   virtual void set_iteration(int64_t i) { iteration_ = i; }
 
   // Reads up to `max` unread trace records (kTraceFields doubles each) in order; returns how

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -52,6 +53,8 @@ void for_each_chunk(const Layout& layout, int threads, const Body& body) {
 struct GroupConsts {
   std::vector<uint32_t> words;   // groups * consts_bytes / 4 (Consts are 4-byte words)
   std::vector<UpdateFn> fn;      // [group][reduce] -> the variant's loop
+  std::vector<PrepareFn> prepare;   // [group], trust-ratio rules
+  std::vector<ApplyFn> apply;       // [group], trust-ratio rules
   const void* at(int32_t g, int cb) const { return words.data() + static_cast<size_t>(g) * cb / 4; }
 };
 
@@ -61,6 +64,8 @@ GroupConsts& group_consts(const KernelTable& k, const RuleInfo& rule, const Step
   const int cb = rule.consts_bytes;
   gc.words.resize(static_cast<size_t>(s.groups) * cb / 4 + 1);
   gc.fn.resize(static_cast<size_t>(s.groups) * 2);
+  gc.prepare.resize(static_cast<size_t>(s.groups));
+  gc.apply.resize(static_cast<size_t>(s.groups));
   const RuleLoops& loops = k.rules[static_cast<int>(rule.id)];
   for (int32_t g = 0; g < s.groups; ++g) {
     void* c = gc.words.data() + static_cast<size_t>(g) * cb / 4;
@@ -68,6 +73,8 @@ GroupConsts& group_consts(const KernelTable& k, const RuleInfo& rule, const Step
     const int v = rule.variant(c);
     gc.fn[static_cast<size_t>(g) * 2] = loops.update[v][0];
     gc.fn[static_cast<size_t>(g) * 2 + 1] = loops.update[v][1];
+    gc.prepare[static_cast<size_t>(g)] = loops.prepare[v];
+    gc.apply[static_cast<size_t>(g)] = loops.apply[v];
   }
   return gc;
 }
@@ -81,12 +88,72 @@ Partial update_chunk(const GroupConsts& gc, int cb, const Chunk& ch, const Arena
   return gc.fn[static_cast<size_t>(grp) * 2 + (reduce ? 1 : 0)](a);
 }
 
+ChunkArgs chunk_args(const GroupConsts& gc, int cb, const Chunk& ch, const ArenaPointers& ptr,
+                     int32_t grp, float scale, float clip) {
+  const int64_t b = ch.begin;
+  ChunkArgs a{ptr.p + b, ptr.g + b, {}, ch.end - b, scale, clip, gc.at(grp, cb)};
+  for (int k = 0; k < rules::kMaxSlots; ++k) a.s[k] = ptr.s[k] ? ptr.s[k] + b : nullptr;
+  return a;
+}
+
+// A rule with a per-tensor trust ratio (LAMB): reduce g and decide; then a pass that updates
+// the moments and sums p² and u² per chunk; then per tensor ratio = ‖p‖ / ‖u‖ (1 when either
+// is 0); then a pass that moves p. Three passes; every sum in chunk order.
+Outcome run_trust_step(const KernelTable& k, const Layout& layout, const ArenaPointers& ptr,
+                       const RuleInfo& rule, const StepSettings& s, const int32_t* tensor_group,
+                       int64_t& applied, int threads, double* tensor_sq, double* tensor_abs) {
+  const size_t nchunks = layout.chunks.size();
+  Partial* parts = scratch(nchunks).data();
+  const float scale = static_cast<float>(s.grad_scale);
+  const int cb = rule.consts_bytes;
+  for_each_chunk(layout, threads, [&](int64_t c) {
+    const Chunk& ch = layout.chunks[c];
+    parts[c] = k.reduce(ptr.g + ch.begin, ch.end - ch.begin, scale);
+  });
+  const Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
+  const Outcome o = decide(r.sq, r.abs, true, s.skip_non_finite(), s.clipping(), s.max_grad_norm,
+                           applied);
+  if (o.skipped) return o;
+  const GroupConsts& gc = group_consts(k, rule, s, o.applied);
+  const float clip = static_cast<float>(o.clip);
+  for_each_chunk(layout, threads, [&](int64_t c) {
+    const Chunk& ch = layout.chunks[c];
+    const int32_t grp = tensor_group[ch.tensor];
+    parts[c] = gc.prepare[static_cast<size_t>(grp)](chunk_args(gc, cb, ch, ptr, grp, scale, clip));
+  });
+  thread_local std::vector<double> psq, usq;
+  thread_local std::vector<float> ratio;
+  psq.resize(layout.tensors());
+  usq.resize(layout.tensors());
+  ratio.resize(layout.tensors());
+  fold_partials(layout, parts, psq.data(), usq.data());
+  // note: the pool's threads must not name these thread_local vectors (each thread has its
+  // own); they read the caller's through this pointer.
+  float* rt = ratio.data();
+  for (size_t t = 0; t < layout.tensors(); ++t) {
+    rt[t] = psq[t] > 0.0 && usq[t] > 0.0 ? static_cast<float>(std::sqrt(psq[t]) / std::sqrt(usq[t]))
+                                         : 1.0f;
+  }
+  for_each_chunk(layout, threads, [&](int64_t c) {
+    const Chunk& ch = layout.chunks[c];
+    const int32_t grp = tensor_group[ch.tensor];
+    gc.apply[static_cast<size_t>(grp)](chunk_args(gc, cb, ch, ptr, grp, scale, clip),
+                                       rt[static_cast<size_t>(ch.tensor)]);
+  });
+  applied = o.applied;
+  return o;
+}
+
 }  // namespace
 
 Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo& rule,
                  const StepSettings& s, const int32_t* tensor_group, int64_t& applied,
                  int threads, double* tensor_sq, double* tensor_abs) {
   const KernelTable& k = kernels();
+  if ((rule.norms & rules::kNeedsTrustRatio) != 0) {
+    return run_trust_step(k, layout, ptr, rule, s, tensor_group, applied, threads, tensor_sq,
+                          tensor_abs);
+  }
   const size_t nchunks = layout.chunks.size();
   std::vector<Partial>& partials = scratch(nchunks);
   Partial* parts = partials.data();

@@ -24,8 +24,15 @@ struct ChunkArgs {
 // Updates one chunk; when `reduce`, also returns the sums of the unscaled gradient g * scale.
 using UpdateFn = Partial (*)(const ChunkArgs& a);
 
+// Rules with a trust ratio (rules::kNeedsTrustRatio): updates the moments of one chunk and
+// returns {Σp², Σu²} (in Partial's sq and abs); then moves p by lr · ratio · u.
+using PrepareFn = Partial (*)(const ChunkArgs& a);
+using ApplyFn = void (*)(const ChunkArgs& a, float ratio);
+
 struct RuleLoops {
   UpdateFn update[rules::kMaxVariants][2];   // [variant][reduce]
+  PrepareFn prepare[rules::kMaxVariants];
+  ApplyFn apply[rules::kMaxVariants];
 };
 
 struct KernelTable {

@@ -24,10 +24,23 @@ struct Probe {
 // Cheap after the first call (cached).
 const Probe& probe();
 
+// The stream an optimizer enqueues its work to (steps, copies, fills).
+struct StreamOptions {
+  // false: the device's shared stream, one per device for the process, used by every optimizer
+  // that does not ask for its own (their work runs in the order it was enqueued). true: a
+  // non-blocking stream created for this optimizer and destroyed with it.
+  bool own = false;
+  // Of an own stream: a CUDA stream priority (lower is higher; 0 is the default), clamped to
+  // the device's range (cudaDeviceGetStreamPriorityRange).
+  int priority = 0;
+};
+
 // Creates a CUDA arena for `device`. Throws DeviceError (with a CUDA error name) on failure.
-std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device);
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device,
+                                                 const StreamOptions& stream = {});
 
 // --- benchmark helpers (bench/gpu); not part of the optimizer contract ---------------------
+// On the device's shared stream: they time optimizers that use it.
 namespace bench {
 // Device time in ms of each of `iters` device-to-device copies of `bytes` (after a warm-up).
 std::vector<double> copy_times_ms(int device, int64_t bytes, int iters);

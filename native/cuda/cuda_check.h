@@ -147,8 +147,9 @@ class Event {
   cudaEvent_t e_ = nullptr;
 };
 
-// The stream every optimizer on `device` enqueues to: created once, non-blocking (it does not
-// wait for the legacy default stream), kept for the life of the process.
+// The device's shared stream: every optimizer on `device` that does not have its own stream
+// (StreamOptions::own) enqueues to it, and the benchmark helpers time on it. Created once,
+// non-blocking (it does not wait for the legacy default stream), kept for the process's life.
 cudaStream_t device_stream(int device);
 
 }  // namespace fo::cuda

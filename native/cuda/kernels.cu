@@ -31,6 +31,31 @@ __device__ __forceinline__ double warp_sum(double x) {
   return x;
 }
 
+// A chunk's partial sums from every thread's (fixed element assignment): a warp butterfly,
+// then the warps in order; thread 0 writes `out`. Double-buffered shared memory (`parity`
+// flips): one barrier per chunk.
+__device__ __forceinline__ void chunk_partial(double x, double y, double (&red)[2][2][kWarps],
+                                              int& parity, Partial* out) {
+  x = warp_sum(x);
+  y = warp_sum(y);
+  const int warp = threadIdx.x >> 5;
+  if ((threadIdx.x & 31) == 0) {
+    red[parity][0][warp] = x;
+    red[parity][1][warp] = y;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double sx = 0.0, sy = 0.0;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      sx += red[parity][0][w];
+      sy += red[parity][1][w];
+    }
+    *out = Partial{sx, sy};
+  }
+  parity ^= 1;
+}
+
 // A rule's Consts viewed as words in a table (host_consts / decided_consts).
 template <class R>
 __device__ __forceinline__ const typename R::Consts& consts_at(const uint32_t* table, int32_t g,
@@ -188,26 +213,7 @@ __global__ void __launch_bounds__(kThreads) pass_kernel(PassArgs a) {
     }
 
     if (kReduce) {
-      // The chunk's partial: per-thread sums (fixed element assignment), a warp butterfly,
-      // then the warps in order. Double-buffered shared memory: one barrier per chunk.
-      sq = warp_sum(sq);
-      ab = warp_sum(ab);
-      const int warp = threadIdx.x >> 5;
-      if ((threadIdx.x & 31) == 0) {
-        red[parity][0][warp] = sq;
-        red[parity][1][warp] = ab;
-      }
-      __syncthreads();
-      if (threadIdx.x == 0) {
-        double sum = 0.0, tot = 0.0;
-#pragma unroll
-        for (int w = 0; w < kWarps; ++w) {
-          sum += red[parity][0][w];
-          tot += red[parity][1][w];
-        }
-        a.partials[ci] = Partial{sum, tot};
-      }
-      parity ^= 1;
+      chunk_partial(sq, ab, red, parity, a.partials + ci);
     }
   }
 }
@@ -322,6 +328,83 @@ __global__ void __launch_bounds__(kFoldThreads) finalize_kernel(FinalizeArgs f) 
   if (f.trace) write_trace_record(o, f.groups.hp[0], f.trace + (f.iteration % f.trace_capacity) * kTraceFields);
 }
 
+// Trust-ratio rules (LAMB), after reduce and finalize (which decided skip, clip and every
+// group's constants): the moments are updated and {Σp², Σu²} reduced per chunk, like a pass's
+// gradient sums (fixed element assignment, warp butterfly, warps in order).
+template <class R>
+__global__ void __launch_bounds__(kThreads) trust_prepare_kernel(PassArgs a, Partial* trust) {
+  if (a.state->skip) return;
+  const float clip = a.state->clip;
+  const float scale = a.scale;
+  const GroupTables& gt = a.groups;
+  __shared__ double red[2][2][kWarps];
+  int parity = 0;
+  for (int64_t ci = blockIdx.x; ci < a.nchunks; ci += gridDim.x) {
+    const Chunk ch = a.chunks[ci];
+    const int n = static_cast<int>(ch.end - ch.begin);
+    const typename R::Consts c = consts_at<R>(gt.decided_consts, gt.tensor_group[ch.tensor], gt.consts_words);
+    const float* p = a.p + ch.begin;
+    const float* g = a.g + ch.begin;
+    constexpr int S = R::template slots_used<0>();
+    float* s[rules::kMaxSlots];
+#pragma unroll
+    for (int j = 0; j < rules::kMaxSlots; ++j) s[j] = a.s[j] ? a.s[j] + ch.begin : nullptr;
+    double ps = 0.0, us = 0.0;
+    for (int i = threadIdx.x; i < n; i += kThreads) {
+      float st[S > 0 ? S : 1];
+#pragma unroll
+      for (int j = 0; j < S; ++j) st[j] = s[j][i];
+      const float pp = p[i];
+      const float u = R::template prepare<0, float, float>(pp, (g[i] * scale) * clip, st, c);
+#pragma unroll
+      for (int j = 0; j < S; ++j) s[j][i] = st[j];
+      ps += static_cast<double>(pp) * static_cast<double>(pp);
+      us += static_cast<double>(u) * static_cast<double>(u);
+    }
+    chunk_partial(ps, us, red, parity, trust + ci);
+  }
+}
+
+// One thread per tensor folds its chunks' {Σp², Σu²} in chunk order: ratio = ‖p‖ / ‖u‖, 1 when
+// either is 0 (the CPU engine's formula).
+__global__ void trust_ratio_kernel(const Partial* trust, const int32_t* first_chunk, int32_t ntensors,
+                                   float* ratio, const DeviceState* st) {
+  if (st->skip) return;
+  const int t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= ntensors) return;
+  double x = 0.0, y = 0.0;
+  for (int c = first_chunk[t]; c < first_chunk[t + 1]; ++c) {
+    x += trust[c].sq;
+    y += trust[c].abs;
+  }
+  ratio[t] = x > 0.0 && y > 0.0 ? static_cast<float>(sqrt(x) / sqrt(y)) : 1.0f;
+}
+
+template <class R>
+__global__ void __launch_bounds__(kThreads) trust_apply_kernel(PassArgs a, const float* ratio) {
+  if (a.state->skip) return;
+  const GroupTables& gt = a.groups;
+  for (int64_t ci = blockIdx.x; ci < a.nchunks; ci += gridDim.x) {
+    const Chunk ch = a.chunks[ci];
+    const int n = static_cast<int>(ch.end - ch.begin);
+    const typename R::Consts c = consts_at<R>(gt.decided_consts, gt.tensor_group[ch.tensor], gt.consts_words);
+    const float k = ratio[ch.tensor];
+    float* p = a.p + ch.begin;
+    constexpr int S = R::template slots_used<0>();
+    const float* s[rules::kMaxSlots];
+#pragma unroll
+    for (int j = 0; j < rules::kMaxSlots; ++j) s[j] = a.s[j] ? a.s[j] + ch.begin : nullptr;
+    for (int i = threadIdx.x; i < n; i += kThreads) {
+      float st[S > 0 ? S : 1];
+#pragma unroll
+      for (int j = 0; j < S; ++j) st[j] = s[j][i];
+      float pp = p[i];
+      R::template apply<0, float, float>(pp, st, c, k);
+      p[i] = pp;
+    }
+  }
+}
+
 __global__ void fill_kernel(float* p, int64_t n, float value) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -356,6 +439,17 @@ void launch_pass(const PassArgs& a, int grid, cudaStream_t stream, const char* w
   FO_CUDA_LAUNCHED(what);
 }
 
+// Launch grids of a rule's update kernels (a trust-ratio rule has none: see launch_trust).
+template <class R>
+void grids_for(int* grid, int sms) {
+  if constexpr ((R::kNorms & rules::kNeedsTrustRatio) == 0) {
+    grid[0] = resident_grid<R, false>(sms);
+    grid[1] = resident_grid<R, true>(sms);
+  } else {
+    grid[0] = grid[1] = 0;
+  }
+}
+
 }  // namespace
 
 PassConfig pass_config(int device) {
@@ -367,9 +461,7 @@ PassConfig pass_config(int device) {
   int sms = 0;
   FO_CUDA(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   PassConfig c{};
-#define FO_RULE_GRID(T, id)                                          \
-  c.grid_update[id][0] = resident_grid<rules::T, false>(sms);        \
-  c.grid_update[id][1] = resident_grid<rules::T, true>(sms);
+#define FO_RULE_GRID(T, id) grids_for<rules::T>(c.grid_update[id], sms);
   FO_RULES(FO_RULE_GRID)
 #undef FO_RULE_GRID
   c.grid_reduce = resident_grid<ReduceOnly, true>(sms);
@@ -383,10 +475,12 @@ PassConfig pass_config(int device) {
 void launch_update(RuleId rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream) {
   with_rule(rule, [&](auto tag) {
     using R = decltype(tag);
-    if (reduce) {
-      launch_pass<R, true>(a, grid, stream, "pass_kernel<rule, reduce>");
-    } else {
-      launch_pass<R, false>(a, grid, stream, "pass_kernel<rule>");
+    if constexpr ((R::kNorms & rules::kNeedsTrustRatio) == 0) {
+      if (reduce) {
+        launch_pass<R, true>(a, grid, stream, "pass_kernel<rule, reduce>");
+      } else {
+        launch_pass<R, false>(a, grid, stream, "pass_kernel<rule>");
+      }
     }
   });
 }
@@ -402,6 +496,23 @@ void launch_finalize(RuleId rule, const FinalizeArgs& f, cudaStream_t stream) {
     finalize_kernel<R><<<f.nitems, kFoldThreads, 0, stream>>>(f);
   });
   FO_CUDA_LAUNCHED("finalize_kernel");
+}
+
+void launch_trust(RuleId rule, const PassArgs& a, Partial* trust, const int32_t* first_chunk,
+                  int32_t ntensors, float* ratio, int grid, cudaStream_t stream) {
+  if (a.nchunks <= 0) return;
+  if (grid > a.nchunks) grid = static_cast<int>(a.nchunks);
+  with_rule(rule, [&](auto tag) {
+    using R = decltype(tag);
+    if constexpr ((R::kNorms & rules::kNeedsTrustRatio) != 0) {
+      trust_prepare_kernel<R><<<grid, kThreads, 0, stream>>>(a, trust);
+      FO_CUDA_LAUNCHED("trust_prepare_kernel");
+      trust_ratio_kernel<<<(ntensors + 127) / 128, 128, 0, stream>>>(trust, first_chunk, ntensors, ratio, a.state);
+      FO_CUDA_LAUNCHED("trust_ratio_kernel");
+      trust_apply_kernel<R><<<grid, kThreads, 0, stream>>>(a, ratio);
+      FO_CUDA_LAUNCHED("trust_apply_kernel");
+    }
+  });
 }
 
 void launch_fill(float* p, int64_t n, float value, cudaStream_t stream) {

@@ -1,7 +1,7 @@
 // The CUDA kernels' plain C++ interface: argument blocks and launchers. Implemented in
 // kernels.cu (nvcc); called by optimizer.cc (host compiler). No CUDA-only syntax here.
 //
-// A step (docs/design.md, "One step"), all on the optimizer's stream, no host synchronisation:
+// A step (docs/gpu.md "A step"), all on the optimizer's stream, no host synchronisation:
 //   one pass  (no clipping, no skipping):  update+reduce  →  finalize
 //   two passes (clipping or skipping):     reduce  →  finalize (decide)  →  update
 // `update` and `reduce` walk the chunk table (fo::Layout chunks, ≤ kChunkElems elements each)
@@ -112,6 +112,10 @@ PassConfig pass_config(int device);
 void launch_update(RuleId rule, bool reduce, const PassArgs& a, int grid, cudaStream_t stream);
 void launch_reduce(const PassArgs& a, int grid, cudaStream_t stream);
 void launch_finalize(RuleId rule, const FinalizeArgs& f, cudaStream_t stream);
+// Trust-ratio rules (LAMB), after reduce and finalize: moments and {Σp², Σu²} per chunk, the
+// ratio per tensor, then the parameter update.
+void launch_trust(RuleId rule, const PassArgs& a, Partial* trust, const int32_t* first_chunk,
+                  int32_t ntensors, float* ratio, int grid, cudaStream_t stream);
 void launch_fill(float* p, int64_t n, float value, cudaStream_t stream);
 // For every chunk: d = d + w[group of its tensor] * (s - d).
 void launch_lerp(float* d, const float* s, const Chunk* chunks, int64_t nchunks,

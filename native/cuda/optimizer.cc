@@ -1,12 +1,14 @@
 // CUDA backend, host side: the device probe, the optimizer arena in device memory, pinned
 // staging for uploads and downloads, and the benchmark helpers. Kernels are in kernels.cu.
 //
-// Memory of one optimizer (docs/design.md, "Memory model"): one device buffer per slot
-// (params, grads, the rule's state slots), laid out by fo::Layout (64-byte aligned segments),
+// Memory of one optimizer (docs/gpu.md, docs/design.md "Memory model"): one device buffer per
+// slot (params, grads, the rule's state slots), laid out by fo::Layout (64-byte aligned segments),
 // plus the chunk table, per-chunk partials, per-tensor sums, the device state (applied-step
 // count, decisions), the trace ring, and in pinned host memory a ring of step outcomes (written
-// by the finalize kernel through the mapping) and two staging buffers. Everything is allocated
-// at construction; a step allocates nothing and never waits for the device.
+// by the finalize kernel through the mapping) with one CUDA event per outcome slot, and two
+// staging buffers. Everything is allocated at construction; a step allocates nothing and never
+// waits for the device. Work goes to the device's shared stream, or to a stream of the
+// optimizer's own (StreamOptions).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -15,11 +17,13 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "../core/lazy_outcomes.h"
 #include "api.h"
 #include "cuda_check.h"
 #include "kernels.h"
@@ -194,29 +198,57 @@ class Stager {
 // Outcomes of the last kOutcomeRing steps stay readable (StepInfo getters read them lazily).
 constexpr int64_t kOutcomeRing = 1024;
 
+// A stream created for one optimizer (StreamOptions::own), destroyed with it.
+cudaStream_t create_own_stream(int priority) {
+  int least = 0, greatest = 0;
+  FO_CUDA(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+  // Lower numbers are higher priorities: greatest <= priority <= least.
+  priority = std::min(least, std::max(greatest, priority));
+  cudaStream_t s = nullptr;
+  FO_CUDA(cudaStreamCreateWithPriority(&s, cudaStreamNonBlocking, priority));
+  return s;
+}
+
 class CudaOptimizer final : public OptimizerBackend {
  public:
-  CudaOptimizer(ArenaSpec spec, int device)
-      : OptimizerBackend(std::move(spec)), device_(device) {
+  CudaOptimizer(ArenaSpec spec, int device, const StreamOptions& stream)
+      : OptimizerBackend(std::move(spec)), device_(device), outcomes_(kOutcomeRing) {
     name_ = "cuda:" + std::to_string(device);
     use_device(device_);
-    stream_ = device_stream(device_);
+    if (stream.own) {
+      stream_ = create_own_stream(stream.priority);
+      own_stream_ = true;
+    } else {
+      stream_ = device_stream(device_);
+    }
     try {
       allocate();
     } catch (...) {
       // Let queued copies and memsets into what was allocated finish before the owners free it.
       cudaStreamSynchronize(stream_);
+      if (own_stream_) cudaStreamDestroy(stream_);
       cudaGetLastError();
       throw;
     }
   }
 
   ~CudaOptimizer() override {
-    // Nothing may still read or write this memory when it is freed; errors are ignored here
-    // (at process exit the runtime may already be shutting down).
-    if (stepped_ && cudaSetDevice(device_) == cudaSuccess && stream_ &&
-        cudaEventRecord(stepped_->get(), stream_) == cudaSuccess) {
-      cudaEventSynchronize(stepped_->get());
+    // Nothing may still read or write this memory when it is freed (the members are freed after
+    // this body); errors are ignored here (at process exit the runtime may be shutting down).
+    if (cudaSetDevice(device_) == cudaSuccess && stream_) {
+      if (own_stream_) {
+        cudaStreamSynchronize(stream_);
+        cudaStreamDestroy(stream_);
+      } else {
+        // The shared stream also carries other optimizers' work: wait only for ours.
+        cudaEvent_t e = nullptr;
+        if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess) {
+          if (cudaEventRecord(e, stream_) == cudaSuccess) cudaEventSynchronize(e);
+          cudaEventDestroy(e);
+        } else {
+          cudaStreamSynchronize(stream_);
+        }
+      }
     }
     cudaGetLastError();
   }
@@ -226,9 +258,11 @@ class CudaOptimizer final : public OptimizerBackend {
 
   void step(const StepSettings& h, double* out) override {
     use_device(device_);
-    const bool two_pass = h.two_pass();
+    // A trust-ratio rule always decides before it updates (reduce, finalize, then its passes).
+    const bool trust = (rule_->norms & rules::kNeedsTrustRatio) != 0;
+    const bool two_pass = h.two_pass() || trust;
     const bool no_reduce = !two_pass && (h.flags & kFlagBenchNoReduce) != 0;
-    const int64_t t_guess = applied_guess_ + 1;
+    const int64_t t_guess = outcomes_.next_t();
     // This step's group tables: the hyperparameters and the host's constants for t_guess,
     // uploaded in stream order (the previous step's kernels have read theirs by then).
     const int words = rule_->consts_bytes / 4;
@@ -269,27 +303,40 @@ class CudaOptimizer final : public OptimizerBackend {
     f.trace = trace_capacity_ > 0 ? trace_.as<double>() : nullptr;
     f.trace_capacity = trace_capacity_;
     f.iteration = trace_written_;  // the ring position
-    const int64_t slot = iteration_ % kOutcomeRing;
-    f.outcome = outcomes_dev_ + slot * kOutCount;
+    const int64_t slot = outcomes_.slot(iteration_);
+    f.outcome = outcome_dev_ + slot * kOutCount;
     f.groups = a.groups;
     f.max_grad_norm = h.max_grad_norm;
     f.clipping = h.clipping() ? 1 : 0;
     f.skip_non_finite = h.skip_non_finite() ? 1 : 0;
     f.two_pass = two_pass ? 1 : 0;
 
+    // The slot's event is recorded right after finalize has written the outcome: reading it
+    // waits for this step's reduction only, not for its update pass (two-pass) nor for any
+    // later step.
+    Event* done = no_reduce ? nullptr : slot_event(slot);
     if (!two_pass) {
       launch_update(rule, !no_reduce, a, cfg_.grid_update[r][no_reduce ? 0 : 1], stream_);
-      if (!no_reduce) launch_finalize(rule, f, stream_);
+      if (!no_reduce) {
+        launch_finalize(rule, f, stream_);
+        FO_CUDA(cudaEventRecord(done->get(), stream_));
+      }
     } else {
       launch_reduce(a, cfg_.grid_reduce, stream_);
       launch_finalize(rule, f, stream_);
+      FO_CUDA(cudaEventRecord(done->get(), stream_));
       a.two_pass = 1;
-      launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
+      if (trust) {
+        launch_trust(rule, a, trust_partials_.as<Partial>(), first_chunk_.as<int32_t>(),
+                     static_cast<int32_t>(layout_.tensors()), ratio_.as<float>(),
+                     cfg_.grid_reduce, stream_);
+      } else {
+        launch_update(rule, false, a, cfg_.grid_update[r][0], stream_);
+      }
     }
-    FO_CUDA(cudaEventRecord(stepped_->get(), stream_));
 
+    outcomes_.enqueued(iteration_, !no_reduce);
     if (!no_reduce) {
-      outcome_tag_[slot] = iteration_;
       if (trace_capacity_ > 0) {
         if (trace_written_ - trace_read_ >= trace_capacity_) {  // ring full: the oldest is lost
           ++trace_read_;
@@ -297,46 +344,42 @@ class CudaOptimizer final : public OptimizerBackend {
         }
         ++trace_written_;
       }
-      applied_guess_ = t_guess;  // corrected when an outcome is read
-    } else {
-      outcome_tag_[slot] = -1;
     }
     ++iteration_;
     if (out) std::fill(out, out + kOutCount, std::numeric_limits<double>::quiet_NaN());
   }
 
   bool read_outcome(int64_t iteration, double* out) override {
-    if (iteration < 0 || iteration >= iteration_ || iteration < iteration_ - kOutcomeRing) {
-      return false;
-    }
-    const int64_t slot = iteration % kOutcomeRing;
-    if (outcome_tag_[slot] != iteration) return false;
+    const int64_t slot = outcomes_.holding(iteration, iteration_);
+    if (slot < 0) return false;
     use_device(device_);
-    FO_CUDA(cudaEventSynchronize(stepped_->get()));
-    const volatile double* src = outcomes_.as<double>() + slot * kOutCount;
+    FO_CUDA(cudaEventSynchronize(slot_event(slot)->get()));
+    const volatile double* src = outcome_host_.as<double>() + slot * kOutCount;
     for (int i = 0; i < kOutCount; ++i) out[i] = src[i];
-    // Every step so far has ended: the newest outcome holds the device's applied count.
-    const int64_t newest = (iteration_ - 1) % kOutcomeRing;
-    if (outcome_tag_[newest] == iteration_ - 1) {
-      const volatile double* nv = outcomes_.as<double>() + newest * kOutCount;
-      applied_guess_ = static_cast<int64_t>(nv[kOutApplied]);
-    }
+    // The device's applied count after that step: corrects the host's guess for the next one.
+    outcomes_.read(slot, static_cast<int64_t>(out[kOutApplied]));
     return true;
+  }
+
+  void set_iteration(int64_t i) override {
+    outcomes_.forget();
+    iteration_ = i;
   }
 
   int64_t applied() const override {
     auto* self = const_cast<CudaOptimizer*>(this);
     use_device(device_);
     int64_t a = 0;
+    // The download waits for everything enqueued on the stream: the count is exact.
     self->stager_->download(stream_, &a, &state_.as<DeviceState>()->applied, sizeof a);
-    self->applied_guess_ = a;
+    self->outcomes_.applied_is(a);
     return a;
   }
 
   void set_applied(int64_t a) override {
     use_device(device_);
     launch_set_applied(state_.as<DeviceState>(), a, stream_);
-    applied_guess_ = a;
+    outcomes_.applied_is(a);
     applied_ = a;
   }
 
@@ -405,10 +448,11 @@ class CudaOptimizer final : public OptimizerBackend {
     int64_t b = 0;
     for (const auto& s : slots_) b += static_cast<int64_t>(s.bytes());
     for (const DeviceBuffer* d : {&chunks_, &first_chunk_, &items_, &partials_, &tensor_sums_,
-                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_}) {
+                                  &state_, &trace_, &tensor_group_dev_, &group_hp_, &consts_, &lerp_w_,
+                                  &trust_partials_, &ratio_}) {
       b += static_cast<int64_t>(d->bytes());
     }
-    b += static_cast<int64_t>(outcomes_.bytes());
+    b += static_cast<int64_t>(outcome_host_.bytes());
     if (stager_) b += static_cast<int64_t>(stager_->bytes());
     return b;
   }
@@ -417,6 +461,9 @@ class CudaOptimizer final : public OptimizerBackend {
   float* slot_ptr(int slot) const {
     return slot >= 0 && slot < slots() ? slots_[slot].as<float>() : nullptr;
   }
+
+  // The event recorded after the step whose outcome is in `slot`.
+  Event* slot_event(int64_t slot) { return &slot_done_[static_cast<size_t>(slot)]; }
 
   void allocate() {
     cfg_ = pass_config(device_);
@@ -445,12 +492,18 @@ class CudaOptimizer final : public OptimizerBackend {
     // Host constants (this step's guess), then the constants finalize decides (two passes).
     consts_ = DeviceBuffer(2 * static_cast<size_t>(groups_) * rule_->consts_bytes + 16);
     lerp_w_ = DeviceBuffer(static_cast<size_t>(groups_) * sizeof(float));
+    if ((rule_->norms & rules::kNeedsTrustRatio) != 0) {
+      trust_partials_ = DeviceBuffer(chunks.size() * sizeof(Partial));
+      ratio_ = DeviceBuffer(std::max<size_t>(layout_.tensors(), 1) * sizeof(float));
+    }
     trace_ = DeviceBuffer(static_cast<size_t>(trace_capacity_ * kTraceFields) * sizeof(double));
-    outcomes_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
-    outcomes_dev_ = outcomes_.device_ptr<double>();
-    outcome_tag_.assign(static_cast<size_t>(kOutcomeRing), -1);
+    outcome_host_ = PinnedBuffer(static_cast<size_t>(kOutcomeRing * kOutCount) * sizeof(double));
+    outcome_dev_ = outcome_host_.device_ptr<double>();
+    // One event per slot, created here so that a step allocates nothing (timing disabled:
+    // recording and waiting on them is cheap).
+    slot_done_.reserve(static_cast<size_t>(kOutcomeRing));
+    for (int64_t i = 0; i < kOutcomeRing; ++i) slot_done_.emplace_back(false);
     stager_ = std::make_unique<Stager>();
-    stepped_ = std::make_unique<Event>();
 
     // The tables are uploaded from pageable memory: cudaMemcpyAsync has staged them by the time
     // it returns, and the stream is synchronised below anyway.
@@ -496,18 +549,18 @@ class CudaOptimizer final : public OptimizerBackend {
   int device_;
   std::string name_;
   cudaStream_t stream_ = nullptr;
+  bool own_stream_ = false;           // created for this optimizer: destroyed with it
   PassConfig cfg_{};
   DeviceBuffer slots_[kSlotCount];
   DeviceBuffer chunks_, first_chunk_, items_, partials_, tensor_sums_, state_, trace_;
-  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_;
+  DeviceBuffer tensor_group_dev_, group_hp_, consts_, lerp_w_, trust_partials_, ratio_;
   std::vector<uint32_t> host_consts_;   // this step's host constants, before upload
   int32_t nitems_ = 0;
-  PinnedBuffer outcomes_;
-  double* outcomes_dev_ = nullptr;
-  std::vector<int64_t> outcome_tag_;  // iteration held by each outcome slot, -1 none
+  PinnedBuffer outcome_host_;         // kOutcomeRing outcomes, written by finalize (mapped)
+  double* outcome_dev_ = nullptr;
+  LazyOutcomes outcomes_;             // which step each slot holds; the applied-count guess
+  std::vector<Event> slot_done_;      // per slot: recorded after that step's finalize
   std::unique_ptr<Stager> stager_;
-  std::unique_ptr<Event> stepped_;    // recorded after every step
-  int64_t applied_guess_ = 0;         // the host's expectation of the device's applied count
   int64_t trace_written_ = 0;
   int64_t trace_read_ = 0;
 };
@@ -536,9 +589,10 @@ void require_device(int device) {
 
 }  // namespace
 
-std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device) {
+std::unique_ptr<OptimizerBackend> make_optimizer(ArenaSpec spec, int device,
+                                                 const StreamOptions& stream) {
   require_device(device);
-  return std::make_unique<CudaOptimizer>(std::move(spec), device);
+  return std::make_unique<CudaOptimizer>(std::move(spec), device, stream);
 }
 
 namespace bench {

@@ -1,6 +1,7 @@
 export { adamStep, sgdStep, type AdamStepOptions, type SgdStepOptions, type StepIndexOptions } from './functional.js';
 export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResult } from './options.js';
 export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
+export { Lamb, type LambHyperparameters, type LambOptions, type LambResolved } from './classes/index.js';
 export {
   FusedOptimizer,
   type GroupInfo,

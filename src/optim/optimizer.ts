@@ -52,7 +52,26 @@ export interface OptimizerCommonOptions {
    * 0 disables the trace.
    */
   traceCapacity?: number;
+  /** CUDA only (ignored on the CPU): the stream this optimizer's work goes to. See {@link CudaStreamOption}. */
+  stream?: CudaStreamOption;
 }
+
+/**
+ * The CUDA stream of an optimizer: every step, copy (setGrads, readParams, …) and fill it
+ * makes is enqueued there, in call order.
+ * - `'shared'` (default): the device's shared non-blocking stream, one per device for the
+ *   process. Every optimizer on it runs in the order its work was enqueued, whatever the
+ *   optimizer; waiting for one (reading a StepInfo field, readParams) also waits for what other
+ *   optimizers enqueued before.
+ * - `'own'`: a non-blocking stream created for this optimizer and destroyed by `dispose()`.
+ *   Steps of different optimizers may overlap on the device, and waiting for one optimizer
+ *   never waits for another. Nothing orders it against other optimizers' streams.
+ * - `{ priority }`: an own stream with that CUDA stream priority (lower is higher, 0 the default;
+ *   clamped to the device's range, typically -5..0), for example a small optimizer whose steps
+ *   should overtake a large one's.
+ * Neither kind waits for the legacy default stream.
+ */
+export type CudaStreamOption = 'shared' | 'own' | { priority: number };
 
 export interface StepInfo extends StepResult {
   /** 0-based iteration of this step (the schedule was evaluated here). */
@@ -89,7 +108,7 @@ export interface GroupInfo {
   hyperparameters: Readonly<Record<string, HyperValue>>;
 }
 
-const COMMON_KEYS = ['threads', 'device', 'traceCapacity'];
+const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream'];
 
 /** A plain copy of an options object: each property is read exactly once (getters included). */
 function snapshot(name: string, options: unknown): Record<string, unknown> {
@@ -113,6 +132,8 @@ export function resolveDevice(name: string, spec: unknown): string {
   if (typeof spec !== 'string') throw v.typeError(name, "'auto', 'cpu', 'cuda' or 'cuda:N'", spec);
   const info = loadNative().buildInfo();
   if (spec === 'auto') return info.cuda.available ? 'cuda:0' : 'cpu';
+  // Test hook (native/addon/test_backend.h): a CPU arena with lazy outcomes, as on CUDA.
+  if (spec === 'test:lazy-cpu' && process.env.FUSED_OPTIM_TEST_HOOKS === '1') return spec;
   const m = /^cuda(?::(\d+))?$/.exec(spec);
   if (!m) throw v.rangeError(name, "'auto', 'cpu', 'cuda' or 'cuda:N'", spec);
   if (!info.cuda.available) {
@@ -123,6 +144,20 @@ export function resolveDevice(name: string, spec: unknown): string {
     throw v.rangeError(name, `a CUDA device index below ${info.cuda.devices.length}`, spec);
   }
   return `cuda:${ordinal}`;
+}
+
+/** Resolves the `stream` option to the addon's arguments (mode, priority). */
+function resolveStream(name: string, spec: unknown): ['shared' | 'own', number | undefined] {
+  if (spec === undefined || spec === 'shared') return ['shared', undefined];
+  if (spec === 'own') return ['own', undefined];
+  if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
+    const keys = Object.keys(spec);
+    const extra = keys.find((k) => k !== 'priority');
+    if (extra !== undefined) throw v.rangeError(`${name}.${extra}`, 'no such key (only priority)', (spec as Record<string, unknown>)[extra]);
+    return ['own', v.integer(`${name}.priority`, (spec as { priority?: unknown }).priority, -1000, 1000)];
+  }
+  if (typeof spec === 'string') throw v.rangeError(name, "'shared', 'own' or { priority }", spec);
+  throw v.typeError(name, "'shared', 'own' or { priority }", spec);
 }
 
 /**
@@ -152,6 +187,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   #busy = false;
   #disposed = false;
   #last: StepInfo | null = null;
+  /** Bumped when the counters are set: lazy StepInfo taken before then no longer resolve. */
+  #epoch = 0;
   #params: Float32Array[] | null = null;
   #grads: Float32Array[] | null = null;
 
@@ -174,11 +211,12 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const threads = o.threads === undefined ? 0 : v.integer('options.threads', o.threads, 1, 256);
     this.#traceCapacity = o.traceCapacity === undefined ? 4096 : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
     const device = resolveDevice('options.device', o.device);
+    const [stream, priority] = resolveStream('options.stream', o.stream);
     const addon = loadNative();
     const tensorGroup = new Float64Array(lengths.length);
     groups.forEach((g, gi) => g.tensors.forEach((t) => (tensorGroup[t] = gi)));
     this.#hp = new Float64Array(hpLength(groups.length));
-    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads);
+    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority);
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -488,7 +526,13 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   #finish(out: Float64Array, lr: number, iteration: number): StepInfo {
     // On CUDA the step was only enqueued: its outcome is fetched when a field is first read.
     const lazy = this.#native.outcomeIsLazy;
-    const info: StepInfo = lazy ? lazyStepInfo<StepInfo>(this.#native, this.#name, iteration, lr) : { ...readOutcome(out), iteration, lr };
+    let info: StepInfo;
+    if (lazy) {
+      const epoch = this.#epoch;
+      info = lazyStepInfo<StepInfo>(this.#native, this.#name, iteration, lr, () => epoch === this.#epoch);
+    } else {
+      info = { ...readOutcome(out), iteration, lr };
+    }
     this.#iteration = iteration + 1;
     if (lazy) this.#appliedStale = true;
     else this.#applied = out[OUT.applied];
@@ -803,6 +847,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   /** Internal: restores counters after loading state. */
   protected setCounters(iteration: number, applied: number): void {
     this.live().setCounters(iteration, applied);
+    this.#epoch++;
     this.#iteration = iteration;
     this.#applied = applied;
   }

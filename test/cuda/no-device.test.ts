@@ -109,3 +109,35 @@ describe.skipIf(!cuda.available)('with a usable CUDA device', () => {
     opt.dispose();
   });
 });
+
+// The `stream` option is validated everywhere and ignored on the CPU (so that device: 'auto'
+// code runs unchanged without a GPU); its effect is checked on a device (parity.mjs
+// runDeviceChecks, which bench/gpu/run.sh runs).
+describe('the stream option', () => {
+  it("accepts 'shared', 'own' and { priority } on any device", () => {
+    for (const stream of ['shared', 'own', { priority: -3 }, { priority: 0 }] as const) {
+      const opt = new AdamW([10], { device: 'cpu', stream });
+      opt.grads[0].fill(1);
+      expect(opt.step().gradNormL2).toBeCloseTo(Math.sqrt(10), 12);
+      opt.dispose();
+    }
+  });
+
+  it('rejects anything else, naming the option', () => {
+    expect(() => new SGD([4], { stream: 'default' as never })).toThrow(RangeError);
+    expect(() => new SGD([4], { stream: 'default' as never })).toThrow(/options\.stream/);
+    expect(() => new SGD([4], { stream: 1 as never })).toThrow(TypeError);
+    expect(() => new SGD([4], { stream: null as never })).toThrow(TypeError);
+    expect(() => new SGD([4], { stream: { priority: 1.5 } })).toThrow(/options\.stream\.priority/);
+    expect(() => new SGD([4], { stream: { priority: -1 }, own: true } as never)).toThrow(/options\.own/);
+    expect(() => new SGD([4], { stream: { priority: 0, shared: true } as never })).toThrow(/options\.stream\.shared/);
+  });
+
+  it('the native constructor checks the stream arguments too', () => {
+    const addon = loadNative();
+    const g = Float64Array.from([0]);
+    expect(() => new addon.Optimizer(0, Float64Array.from([4]), g, 1, 'cpu', 16, 0, 'bogus' as never)).toThrow(/Expected stream 'shared' or 'own'/);
+    expect(() => new addon.Optimizer(0, Float64Array.from([4]), g, 1, 'cpu', 16, 0, 'own', 0.5)).toThrow(RangeError);
+    new addon.Optimizer(0, Float64Array.from([4]), g, 1, 'cpu', 16, 0, 'own', -2).dispose();
+  });
+});

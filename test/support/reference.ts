@@ -152,3 +152,20 @@ export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
   return worst;
 }
+
+/**
+ * Max error of `actual` against `expected`, relative to max(|e|, 1e-2 · max|e| of the array):
+ * entries near 0 are judged against the array's magnitude (float32 rounding is relative to
+ * the operands, and a weight passing through 0 keeps a few ulps of its former size).
+ */
+export function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let big = 0;
+  for (let i = 0; i < expected.length; i++) big = Math.max(big, Math.abs(expected[i]));
+  const floor = Math.max(1e-2 * big, 1e-30);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
+    if (!(err <= worst)) worst = err;
+  }
+  return worst;
+}

@@ -11,6 +11,7 @@
 //                         derived in double on the host or the device (FO_HD)
 //   variant(consts)       which specialisation a group's constants select
 //   update<V, T, M>(p, g, s, consts)   one element: T is the storage type, M the math type
+//                         (rules with kNeedsTrustRatio have prepare/apply instead)
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,9 @@ namespace fo::rules {
 
 enum Norms : uint32_t {
   kNeedsGradNorms = 1u << 0,   // global L2/L1 of the gradient (every rule: clipping, trace)
+  // Per-tensor norms of p and of the rule's update u before the update (LAMB): the rule has
+  // prepare<V>(p, g, s, c) -> u and apply<V>(p, s, c, ratio) instead of update<V>.
+  kNeedsTrustRatio = 1u << 1,
 };
 
 constexpr int kMaxSlots = 3;       // state slots of the largest rule

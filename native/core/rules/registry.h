@@ -9,6 +9,7 @@
 
 #include "adam.h"
 #include "common.h"
+#include "lamb.h"
 #include "sgd.h"
 
 namespace fo {
@@ -16,7 +17,8 @@ namespace fo {
 // X(Type, id): ids are the `native.code` of the TypeScript RuleSpecs and never change.
 #define FO_RULES(X) \
   X(Sgd, 0)         \
-  X(Adam, 1)
+  X(Adam, 1)        \
+  X(Lamb, 9)
 
 enum class RuleId : int32_t {
 #define FO_RULE_ENUM(T, id) T = id,

@@ -12,3 +12,8 @@ export * from './trace.js';
 export { writeFileAtomic, writeFileAtomicSync, type AtomicContent } from './fs-atomic.js';
 export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLevel } from './runtime.js';
 export { CudaError, NativeAddonError } from './errors.js';
+export type { AddonSource, NativeBuildInfo, NativeCudaInfo } from './native.js';
+// types that public signatures (RuleSpec, RULES, GroupInfo) refer to, so that they can be named
+export type { AdamHyper, LambHyper, SgdHyper } from './optim/rules/index.js';
+export type { CudaStreamOption } from './optim/optimizer.js';
+export type { FieldCheck, HostState, HyperValue } from './optim/rules/spec.js';

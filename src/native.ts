@@ -3,7 +3,7 @@
  * `.node` file. Loading is lazy: `import 'fused-optim'` never touches the addon; the first
  * native-backed call does.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,7 @@ export interface NativeLayout {
   traceFields: number;
 }
 
+/** The CUDA part of {@link NativeBuildInfo}: compiled in, usable here (and why not), versions and devices. */
 export interface NativeCudaInfo {
   compiled: boolean;
   available: boolean;
@@ -69,6 +70,7 @@ export interface NativeCudaInfo {
   devices: string[];
 }
 
+/** What the native addon reports about itself: version, Node-API level, SIMD levels, threads, CUDA, compiler. */
 export interface NativeBuildInfo {
   version: string;
   napiVersion: number;
@@ -198,52 +200,144 @@ export function checkAddonTables(addon: NativeAddon): void {
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the loader looks, in order. `FUSED_OPTIM_BINARY` overrides all. */
-export function addonCandidates(): string[] {
+/** Where a candidate binary comes from: `FUSED_OPTIM_BINARY`, a build in the package folder, or a shipped prebuild. */
+export type AddonSource = 'env' | 'local' | 'prebuild';
+
+/** One place the loader looks. */
+export interface AddonCandidate {
+  path: string;
+  source: AddonSource;
+}
+
+/** The binary that loaded, and the candidates tried before it that did not load. */
+export interface LoadedAddon extends AddonCandidate {
+  /** Candidates that exist but failed to load, in the order tried, with the reason. */
+  rejected: { path: string; source: AddonSource; reason: string }[];
+}
+
+/** The folder of the prebuilt binaries for this platform (the prebuildify / node-gyp-build layout). */
+export function prebuildDir(root: string = packageRoot): string {
+  return join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+}
+
+/** 'glibc' or 'musl' on Linux (from process.report, as detect-libc does), undefined elsewhere. */
+function runtimeLibc(): 'glibc' | 'musl' | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/**
+ * The prebuilt binaries of `dir` that may serve this process, best first. Names follow
+ * node-gyp-build: `<name>.<tag>...node`, e.g. `fused-optim.napi.glibc.node`; a binary must
+ * carry the `napi` tag, and a libc tag, when present, must match this process's C library.
+ */
+function prebuildsIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const libc = runtimeLibc();
+  return names
+    .filter((n) => n.endsWith('.node'))
+    .map((n) => ({ n, tags: n.slice(0, -'.node'.length).split('.').slice(1) }))
+    .filter(({ tags }) => tags.includes('napi') && !tags.some((t) => (t === 'glibc' || t === 'musl') && t !== libc))
+    .sort((a, b) => b.tags.length - a.tags.length || a.n.localeCompare(b.n))
+    .map(({ n }) => join(dir, n));
+}
+
+/**
+ * Where the loader looks, in order: `FUSED_OPTIM_BINARY` alone when it is set; otherwise a
+ * build in the package folder (`build/Release`, `build/Debug`: a source build or a developer's
+ * clone), then the prebuilt binary shipped in `prebuilds/<platform>-<arch>/`. Only
+ * candidates that exist are tried, except `FUSED_OPTIM_BINARY`, which is always reported.
+ */
+export function addonCandidates(root: string = packageRoot): AddonCandidate[] {
   const env = process.env.FUSED_OPTIM_BINARY;
-  if (env) return [resolve(env)];
-  return [join(packageRoot, 'build', 'Release', 'fused_optim.node'), join(packageRoot, 'build', 'Debug', 'fused_optim.node')];
+  if (env) return [{ path: resolve(env), source: 'env' }];
+  return [
+    ...['Release', 'Debug'].map((b) => ({ path: join(root, 'build', b, 'fused_optim.node'), source: 'local' as const })),
+    ...prebuildsIn(prebuildDir(root)).map((path) => ({ path, source: 'prebuild' as const })),
+  ];
 }
 
 let cached: NativeAddon | undefined;
+let cachedWhich: LoadedAddon | undefined;
 let cachedError: NativeAddonError | undefined;
 
-function howToBuild(): string {
+/** What to run to get a working addon; used in every NativeAddonError. */
+export function howToBuild(): string {
   return (
-    'Build it with `npm rebuild fused-optim` (in an app), or `npm run build:native` ' +
-    '(= `npx cmake-js compile`) in the package folder; `npx node-gyp rebuild` builds the CPU backend ' +
-    'only. Building needs cmake >= 3.18 and a C++17 compiler (and nvcc for the CUDA backend).'
+    'fused-optim ships a prebuilt binary for linux-x64 (glibc >= 2.34) only; elsewhere it builds from source ' +
+    'when installed. To build: `FUSED_OPTIM_BUILD_FROM_SOURCE=1 npm rebuild fused-optim` (in an app), ' +
+    'or `npm run build:native` in a clone. Building needs cmake >= 3.18 and a C++17 compiler ' +
+    '(and nvcc for the CUDA backend); `npx fused-optim info` says which binary loads.'
   );
 }
 
-/** Loads the addon (once) or throws a NativeAddonError saying what to run. */
+function tryRequire(path: string): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const addon = require(path) as NativeAddon;
+  if (typeof addon.buildInfo !== 'function') throw new Error('the binary does not match this version of the JavaScript code');
+  checkAddonTables(addon);
+  return addon;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Loads the addon (once) or throws a NativeAddonError saying what to run. The candidates of
+ * {@link addonCandidates} are tried in order and the first that loads is used; see
+ * {@link loadedAddon} for which one it was.
+ */
 export function loadNative(): NativeAddon {
   if (cached) return cached;
   if (cachedError) throw cachedError;
   const candidates = addonCandidates();
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
-    cachedError = new NativeAddonError(
-      `fused-optim: the native addon is not built (looked for ${candidates.join(', ')}). ${howToBuild()}`,
-    );
-    throw cachedError;
+  const rejected: LoadedAddon['rejected'] = [];
+  let lastErr: unknown;
+  for (const c of candidates) {
+    if (!existsSync(c.path)) {
+      if (c.source === 'env') rejected.push({ ...c, reason: 'no such file' });
+      continue;
+    }
+    try {
+      const addon = tryRequire(c.path);
+      addon.setErrorClasses(CudaError);
+      cached = addon;
+      cachedWhich = { ...c, rejected };
+      return addon;
+    } catch (err) {
+      lastErr = err;
+      rejected.push({ ...c, reason: oneLine((err as Error).message) });
+    }
   }
-  try {
-    const require = createRequire(import.meta.url);
-    const addon = require(found) as NativeAddon;
-    if (typeof addon.buildInfo !== 'function') throw new Error('the binary does not match this version of the JavaScript code');
-    checkAddonTables(addon);
-    addon.setErrorClasses(CudaError);
-    cached = addon;
-    return addon;
-  } catch (err) {
-    cachedError = new NativeAddonError(
-      `fused-optim: the native addon at ${found} failed to load (${(err as Error).message}). ` +
-        `It may be built for another Node.js or platform, or be stale. Rebuild it: ${howToBuild()}`,
-      { cause: err },
-    );
-    throw cachedError;
-  }
+  const looked = candidates.length > 0 ? candidates.map((c) => c.path).join(', ') : `${join(packageRoot, 'build', 'Release')}, ${prebuildDir()}`;
+  const env = candidates[0]?.source === 'env' ? candidates[0] : undefined;
+  cachedError = env && !existsSync(env.path)
+    ? new NativeAddonError(`fused-optim: the native addon is not built (FUSED_OPTIM_BINARY is set to ${env.path}, which does not exist; unset it to use the package's own binary). ${howToBuild()}`)
+    : rejected.some((r) => r.reason !== 'no such file')
+    ? new NativeAddonError(
+        `fused-optim: the native addon failed to load (${rejected.map((r) => `${r.path}: ${r.reason}`).join('; ')}). ` +
+          `It may be built for another platform or C library, or be stale. ${howToBuild()}`,
+        { cause: lastErr },
+      )
+    : new NativeAddonError(`fused-optim: the native addon is not built (looked for ${looked}). ${howToBuild()}`);
+  throw cachedError;
+}
+
+/**
+ * Which binary {@link loadNative} loaded: its path, whether it came from `FUSED_OPTIM_BINARY`,
+ * a local build or the shipped prebuild, and the candidates that failed before it. Loads the
+ * addon if needed (and throws its NativeAddonError when none loads).
+ */
+export function loadedAddon(): LoadedAddon {
+  loadNative();
+  return cachedWhich as LoadedAddon;
 }
 
 /** Whether the addon loads, without throwing. */

@@ -1,12 +1,15 @@
 /**
  * Process-wide settings and facts of the native backends.
  */
-import { addonCandidates, loadNative, type NativeBuildInfo } from './native.js';
+import { loadNative, loadedAddon, type AddonSource, type NativeBuildInfo } from './native.js';
 import * as v from './validate.js';
 
+/** What {@link buildInfo} returns: the addon's own report, plus which binary loaded and the device `'auto'` picks. */
 export interface BuildInfo extends NativeBuildInfo {
   /** Path of the loaded addon. */
   addon: string;
+  /** Where it came from: `FUSED_OPTIM_BINARY` ('env'), a build in the package folder ('local') or the shipped prebuild ('prebuild'). */
+  addonSource: AddonSource;
   /** What `device: 'auto'` picks now. */
   autoDevice: 'cpu' | 'cuda:0';
 }
@@ -18,7 +21,8 @@ export interface BuildInfo extends NativeBuildInfo {
  */
 export function buildInfo(): BuildInfo {
   const info = loadNative().buildInfo();
-  return { ...info, addon: addonCandidates()[0], autoDevice: info.cuda.available ? 'cuda:0' : 'cpu' };
+  const which = loadedAddon();
+  return { ...info, addon: which.path, addonSource: which.source, autoDevice: info.cuda.available ? 'cuda:0' : 'cpu' };
 }
 
 /** Sets the default thread count of CPU steps (1–256). `FUSED_OPTIM_THREADS` sets it at load. */
@@ -31,6 +35,7 @@ export function getThreads(): number {
   return loadNative().getThreads();
 }
 
+/** The SIMD levels of the CPU kernels, fastest first. */
 export type SimdLevel = 'avx512' | 'avx2' | 'baseline';
 
 /**

@@ -96,6 +96,42 @@ describe('lineChartSvg / chartsSvg', () => {
     for (const s of ['Two panels', 'top', 'bottom']) expect(svg).toContain(s);
   });
 
+  it('one series: a numeric stroke width and a legend glyph clear of its label', async () => {
+    const x = [0, 1, 2, 3];
+    const svg = await lineChartSvg({ series: [{ name: 'l1 norm', x, y: [4, 3, 5, 2] }] });
+    expect(svg).not.toMatch(/NaN/);
+    expect(svg).toMatch(/stroke-width="2"/);
+    // the legend's symbol and label: the label starts right of the glyph's right end
+    const glyph = /<path transform="translate\(([\d.]+),[\d.]+\)" d="M-([\d.]+),0L[\d.]+,0"[^>]*stroke-width="2"/.exec(svg);
+    const label = /<text[^>]*transform="translate\(([\d.]+),[\d.]+\)"[^>]*>l1 norm<\/text>/.exec(svg);
+    expect(glyph, 'legend glyph drawn as a stroke').not.toBeNull();
+    expect(label, 'legend label').not.toBeNull();
+    expect(Number(label![1])).toBeGreaterThan(Number(glyph![1]) + Number(glyph![2]));
+  });
+
+  it('each series gets its own width, and dashed reference lines are drawn last (on top)', async () => {
+    const x = [0, 1, 2];
+    const spec = lineChartSpec({
+      series: [
+        { name: 'linear decay', x, y: [3, 2, 1], dashed: true, width: 1.5 },
+        { name: 'refined', x, y: [3, 2.5, 1], width: 3 },
+        { name: 'cosine', x, y: [3, 2, 0.5] },
+      ],
+    }) as { layer: { transform?: { filter: { oneOf: string[] } }[] }[] };
+    expect(spec.layer.map((l) => l.transform?.[0].filter.oneOf)).toEqual([['refined', 'cosine'], ['linear decay']]);
+    const svg = await lineChartSvg({
+      series: [
+        { name: 'a', x, y: [1, 2, 3], width: 2 },
+        { name: 'b', x, y: [2, 3, 4], width: 2 },
+        { name: 'c', x, y: [3, 4, 5], width: 2 },
+        { name: 'd', x, y: [4, 5, 6], width: 5 },
+      ],
+    });
+    // Vega-Lite's default point scale spread these over 2..5; the ordinal scale keeps them
+    const widths = [...svg.matchAll(/<path[^>]*aria-roledescription="line mark"[^>]*stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(widths.sort()).toEqual([2, 2, 2, 5]);
+  });
+
   it('validates', async () => {
     await expect(lineChartSvg({} as never)).rejects.toThrow(/Expected an array of series for options.series/);
     await expect(lineChartSvg({ series: [{ name: 'a', x: [1, 2], y: [1] }] })).rejects.toThrow(RangeError);

@@ -2,13 +2,14 @@
  * The `fused-optim` CLI: refine and plot in-process (runCli with collected output), error
  * handling, command registration, and the built bin spawned as a process.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram, COMMANDS, runCli, type CliCommand } from '../src/cli.js';
+import { buildProgram, CliError, COMMANDS, runCli, withoutTempNames, type CliCommand } from '../src/cli.js';
+import { writeOutput } from '../src/cli/common.js';
 import { NormTrace } from '../src/trace.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,7 +90,7 @@ describe('fused-optim refine', () => {
     expect(s.method).toBe('sgd');
     expect(s.norm).toBe('l2');
     expect(s.length).toBe(2994);
-    expect(s.schedule).toEqual(Array.from(trace.refine({ method: 'sgd', tau: 0.2, skipped: 'drop' })));
+    expect(s.schedule).toEqual(Array.from(trace.refine({ method: 'sgd', tau: 0.2, skipped: 'drop', peak: 3e-4 }))); // peak: the trace's recorded lr
     expect(r.err).toMatch(/6 skipped steps dropped/);
   });
 
@@ -129,7 +130,62 @@ describe('fused-optim refine', () => {
     const sched = path.join(dir, 'sched.json');
     expect((await run('refine', tracePath, '--out', sched)).code).toBe(0);
     expectOneLineError(await run('refine', sched), /is a schedule file; refine needs a NormTrace/);
-    expectOneLineError(await run('refine', tracePath, '--out', path.join(dir, 'no', 'such', 'dir.json')), /ENOENT/);
+    expectOneLineError(await run('refine', tracePath, '--out', path.join(dir, 'no', 'such', 'dir.json')), /--out .*dir.json: the folder .*such does not exist/);
+  });
+});
+
+describe('refine: outputs and defaults', () => {
+  it('--peak defaults to the largest learning rate the trace recorded', async () => {
+    const out = path.join(dir, 'peak-default.json');
+    const r = await run('refine', tracePath, '--out', out);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(s.peak).toBe(3e-4); // every step of the trace recorded lr 3e-4
+    expect(Math.max(...s.schedule)).toBeCloseTo(3e-4, 12);
+    expect(s.schedule).toEqual(Array.from(trace.refine({ peak: 3e-4 })));
+    // a trace without learning rates (all NaN) keeps the old default of 1
+    const nolr = path.join(dir, 'nolr.json');
+    NormTrace.fromArrays({ kind: 'sgd', l2: [3, 2, 1, 1], l1: [3, 2, 1, 1] }).saveSync(nolr);
+    const out2 = path.join(dir, 'nolr-sched.json');
+    expect((await run('refine', nolr, '--out', out2)).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(out2, 'utf8')).peak).toBe(1);
+    // plot of a trace takes the same default: the learning-rate axis ends near 3e-4, not 1
+    const svg = path.join(dir, 'peak-default.svg');
+    expect((await run('plot', tracePath, '--out', svg)).code).toBe(0);
+    expect(fs.readFileSync(svg, 'utf8')).toMatch(/0\.0003/);
+  });
+
+  it('--plot into a missing folder fails before anything is printed or written', async () => {
+    const sched = path.join(dir, 'never.json');
+    const r = await run('refine', tracePath, '--plot', path.join(dir, 'missing-dir', 'p.svg'));
+    expectOneLineError(r, /--plot .*p\.svg: the folder .*missing-dir does not exist/);
+    expect(r.out).toBe('');
+    const r2 = await run('refine', tracePath, '--out', sched, '--plot', path.join(dir, 'missing-dir', 'p.svg'));
+    expect(r2.code).toBe(1);
+    expect(fs.existsSync(sched)).toBe(false);
+    expectOneLineError(await run('refine', tracePath, '--out', dir), /--out .*: is a folder; give a file name/);
+    expectOneLineError(await run('plot', tracePath, '--out', `${dir}/`), /names a folder/);
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    expectOneLineError(await run('plot', tracePath, '--out', path.join(file, 'x.svg')), /a-file is not a folder/);
+  });
+
+  it('write errors name the file, never the temporary file of the atomic write', async () => {
+    const target = path.join(dir, 'gone', 'deeper', 's.json');
+    const err = await writeOutput(target, 'x', '--out').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(CliError);
+    expect(err?.message).toBe(`--out ${target}: cannot write (its folder does not exist)`);
+    expect(err?.message).not.toMatch(/\.tmp|\.s\.json\./);
+    // and errors of writes a command does not wrap: the temporary name becomes the real one
+    expect(withoutTempNames("ENOENT: no such file or directory, open '/x/out/.s.json.17282.fc80440e53c1.tmp'")).toBe(
+      "ENOENT: no such file or directory, open '/x/out/s.json'",
+    );
+    expect(withoutTempNames('rename .a.svg.1.00000000abcd.tmp -> a.svg')).toBe('rename a.svg -> a.svg');
+    expect(withoutTempNames("open '/d/.s.json.4242.3.0123456789ab.tmp'")).toBe("open '/d/s.json'"); // with a thread id
+    expect(withoutTempNames('plain message.tmp stays')).toBe('plain message.tmp stays');
   });
 });
 
@@ -249,6 +305,28 @@ describe('the built bin (node dist/cli.js)', () => {
     const u = spawnSync(process.execPath, [link, 'refine', tracePath, '--bogus'], { encoding: 'utf8' });
     expect(u.status).toBe(1);
     expect(u.stderr).toBe("fused-optim: error: unknown option '--bogus'\n");
+  });
+
+  it('--version prints the package version', () => {
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).version}\n`);
+  });
+
+  it('a closed pipe (refine t.json | head -1) ends quietly', async () => {
+    // a trace long enough that the schedule JSON outgrows the pipe buffer
+    const long = path.join(dir, 'long.trace.json');
+    const t = new NormTrace({ kind: 'sgd' });
+    for (let i = 0; i < 200_000; i++) t.push(1 + 1 / (1 + i), 2, 0, 0.1);
+    await t.save(long);
+    const child = spawn(process.execPath, [bin, 'refine', long], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => void (err += d));
+    // read the first chunk, then close our end, as `head -1` does
+    await new Promise<void>((done) => child.stdout.once('data', () => (child.stdout.destroy(), done())));
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(err).not.toMatch(/EPIPE|Error|\n\s+at /);
+    expect(code).toBe(0);
   });
 
   it('importing the module does not run the CLI', () => {

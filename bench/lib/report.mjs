@@ -163,9 +163,24 @@ function caseTableRows(results, scenario, layout, ids) {
     });
 }
 
+/** Contenders that were not measured at all, with the reason (e.g. a package that is not installed). */
+function unavailableContenders(results) {
+  const why = new Map();
+  for (const c of results.cases) for (const r of c.rows) if (r.status === 'unavailable' && !why.has(r.contender)) why.set(r.contender, r.reason);
+  for (const c of results.cases) for (const r of c.rows) if (r.status !== 'unavailable') why.delete(r.contender);
+  return why;
+}
+
+/** A ratio cell: the ratio, or why there is none (the contender was not measured). */
+function ratioCell(x, contender, missing) {
+  if (Number.isFinite(x)) return fmtRatio(x);
+  return missing.has(contender) ? 'not run' : '-';
+}
+
 /** The terminal summary: headline, targets and one ns/param table per scenario and layout. */
 export function terminalReport(results) {
   const parts = [];
+  const missing = unavailableContenders(results);
   const ids = contenderIds(results).filter((id) => results.cases.some((c) => ok(c, id)));
   const threadsAll = results.machine.threadsAll;
   const h = headline(results);
@@ -174,7 +189,7 @@ export function terminalReport(results) {
     parts.push(
       table(
         ['size', 'contender', 'ns/param', 'spread', '% floor', 'x tfjs-wasm', 'x tfjs-cpu', 'x JS loop'],
-        h.map((r) => [fmtSize(r.size), r.contender, fmtNs(r.nsPerParam), `±${(50 * r.spread).toFixed(0)}%`, fmtPct(r.floorFraction), fmtRatio(r.vsTfjsWasm), fmtRatio(r.vsTfjsCpu), fmtRatio(r.vsJsLoop)]),
+        h.map((r) => [fmtSize(r.size), r.contender, fmtNs(r.nsPerParam), `±${(50 * r.spread).toFixed(0)}%`, fmtPct(r.floorFraction), ratioCell(r.vsTfjsWasm, 'tfjs-wasm', missing), ratioCell(r.vsTfjsCpu, 'tfjs-cpu', missing), ratioCell(r.vsJsLoop, 'js-loop', missing)]),
       ),
     );
   }
@@ -199,6 +214,7 @@ export function terminalReport(results) {
     }
   }
   if (bad.length) parts.push(bad.join('\n'));
+  if (missing.size) parts.push(['Not run (no column above):', ...[...missing].map(([id, why]) => `  ${id}: ${why}`)].join('\n'));
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -247,7 +263,7 @@ export function markdownReport(results) {
     L.push(
       mdTable(
         ['size', 'fused-optim', 'ns/param', 'spread', '% of floor', 'x tfjs-wasm', 'x tfjs-cpu', 'x JS loop'],
-        h.map((r) => [fmtSize(r.size), `${r.threads} thread${r.threads > 1 ? 's' : ''}`, fmtNs(r.nsPerParam), `±${(50 * r.spread).toFixed(0)}%`, fmtPct(r.floorFraction), fmtRatio(r.vsTfjsWasm), fmtRatio(r.vsTfjsCpu), fmtRatio(r.vsJsLoop)]),
+        h.map((r) => [fmtSize(r.size), `${r.threads} thread${r.threads > 1 ? 's' : ''}`, fmtNs(r.nsPerParam), `±${(50 * r.spread).toFixed(0)}%`, fmtPct(r.floorFraction), ratioCell(r.vsTfjsWasm, 'tfjs-wasm', missing), ratioCell(r.vsTfjsCpu, 'tfjs-cpu', missing), ratioCell(r.vsJsLoop, 'js-loop', missing)]),
       ),
     );
     L.push('');

@@ -16,7 +16,9 @@ if(NOT CMAKE_CUDA_ARCHITECTURES)
   set(CMAKE_CUDA_ARCHITECTURES "${FUSED_OPTIM_CUDA_ARCHITECTURES}")
 endif()
 enable_language(CUDA)
-find_package(CUDAToolkit REQUIRED)
+# note: no find_package(CUDAToolkit): it looks for every toolkit library (cuBLAS, cuFFT...)
+# and reports the ones missing, none of which this backend uses. The static runtime comes
+# from the CUDA_RUNTIME_LIBRARY property below; the headers from the toolkit nvcc belongs to.
 message(STATUS "fused-optim: building the CUDA backend (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, "
                "architectures ${FUSED_OPTIM_CUDA_ARCHITECTURES})")
 
@@ -41,5 +43,6 @@ function(fo_configure_cuda target)
   # part of the same promise. -Xptxas -v would print register use; kept off to keep logs short.
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false -O3 -Xcompiler=-fno-math-errno>)
-  target_link_libraries(${target} PRIVATE CUDA::cudart_static)
+  # the host sources (optimizer.cc) include cuda_runtime.h
+  target_include_directories(${target} PRIVATE ${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES})
 endfunction()

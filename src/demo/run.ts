@@ -283,7 +283,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRec
   }));
   const window = Math.max(1, Math.round(steps / 100));
   const lossCharts: LineChartOptions[] = problems.map((p) => ({
-    title: `Training loss (mean over ${window} steps): ${p.label}`,
+    title: `Training loss (${window === 1 ? 'per step' : `mean over ${window} steps`}): ${p.label}`,
     xLabel: 'step',
     yLabel: 'cross-entropy',
     logY: true,

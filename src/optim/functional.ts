@@ -19,6 +19,7 @@ import {
 } from './options.js';
 import { ADAM, SGD_RULE, groupKeys, packGroup, resolveHyper, type HyperValue, type RuleSpec } from './rules/index.js';
 
+/** Options of the functional steps besides the hyperparameters. */
 export interface StepIndexOptions {
   /** 1-based index of this step: drives bias correction (Adam) and the first momentum step (SGD). */
   step: number;
@@ -26,7 +27,9 @@ export interface StepIndexOptions {
   threads?: number;
 }
 
+/** Options of {@link adamStep}: Adam's hyperparameters and the step options. */
 export type AdamStepOptions = AdamHyperparameters & StepIndexOptions;
+/** Options of {@link sgdStep}: SGD's hyperparameters and the step options. */
 export type SgdStepOptions = SgdHyperparameters & StepIndexOptions;
 
 const hp = new Float64Array(hpLength(1));

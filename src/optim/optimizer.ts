@@ -242,6 +242,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     }
   }
 
+  /** @internal The native optimizer, after checking it is neither disposed nor busy. */
   protected live(): NativeOptimizer {
     if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer has been disposed`);
     if (this.#busy) {
@@ -850,11 +851,12 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#native.dispose();
   }
 
+  /** The same as {@link FusedOptimizer.dispose}, for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
-  /** Internal: the native object (checkpoints, tests). */
+  /** Internal: the native object (checkpoints, tests). @internal */
   protected get native(): NativeOptimizer {
     return this.live();
   }

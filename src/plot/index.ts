@@ -201,20 +201,39 @@ export function lineChartSpec(opts: LineChartOptions): Record<string, unknown> {
   const scale = (log: boolean, domain?: [number, number]): Record<string, unknown> => ({
     type: log ? 'log' : 'linear',
     ...(!log && { zero: false }),
-    nice: !domain,
+    // a log axis is not rounded out to whole decades: norms between 70 and 250 would get 10–1000
+    nice: !domain && !log,
     ...(domain && { domain }),
   });
-  const legend = { title: null, orient: 'bottom', direction: 'horizontal', symbolStrokeWidth: 2, labelLimit: 400 };
+  // note: `symbolType: 'stroke'` draws each legend glyph as a short line in the series' own
+  // colour, dash and width, and `symbolSize` keeps it clear of its label.
+  const legend = { title: null, orient: 'bottom', direction: 'horizontal', symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 2, labelLimit: 400 };
+  // note: explicit `ordinal` scales map each series name to its own value. Left to
+  // Vega-Lite, strokeWidth gets a `point` scale, which spreads the widths between the first
+  // and last of the range (five series of width 2 came out 2, 2.25 ... 3) and gives NaN for a
+  // single series (`stroke-width="NaN"`, and a legend glyph drawn over its label).
+  const ordinal = (range: unknown[]) => ({ type: 'ordinal', domain: names, range });
   const encoding = {
     x: { field: 'x', type: 'quantitative', title: o.xLabel ?? 'step', scale: scale(o.logX, o.xDomain), axis: { grid: true, tickCount: 8 } },
     y: { field: 'y', type: 'quantitative', title: o.yLabel ?? '', scale: scale(o.logY, o.yDomain), axis: { grid: true } },
-    color: { field: 's', type: 'nominal', sort: names, scale: { domain: names, range: colors }, legend },
-    strokeDash: { field: 's', type: 'nominal', sort: names, scale: { domain: names, range: dashes }, legend },
-    strokeWidth: { field: 's', type: 'nominal', sort: names, scale: { domain: names, range: widths }, legend },
+    color: { field: 's', type: 'nominal', sort: names, scale: ordinal(colors), legend },
+    strokeDash: { field: 's', type: 'nominal', sort: names, scale: ordinal(dashes), legend },
+    strokeWidth: { field: 's', type: 'nominal', sort: names, scale: ordinal(widths), legend },
     order: { field: 'i', type: 'quantitative' },
   };
   const pointSeries = o.series.filter((s) => s.points).map((s) => s.name);
-  const layer: Record<string, unknown>[] = [{ mark: { type: 'line', clip: true, interpolate: 'linear' }, encoding }];
+  // Dashed series are reference lines (linear decay beside the refined schedule): drawn in a
+  // layer of their own, after the solid ones, so that they stay visible where the lines meet.
+  const dashedNames = o.series.filter((s) => s.dashed).map((s) => s.name);
+  const solidNames = names.filter((n) => !dashedNames.includes(n));
+  const lineMark = { type: 'line', clip: true, interpolate: 'linear' };
+  const layer: Record<string, unknown>[] =
+    dashedNames.length === 0 || solidNames.length === 0
+      ? [{ mark: lineMark, encoding }]
+      : [
+          { transform: [{ filter: { field: 's', oneOf: solidNames } }], mark: lineMark, encoding },
+          { transform: [{ filter: { field: 's', oneOf: dashedNames } }], mark: lineMark, encoding },
+        ];
   if (anyPoints) {
     layer.push({
       transform: [{ filter: { field: 's', oneOf: pointSeries } }],

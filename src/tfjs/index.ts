@@ -246,6 +246,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
     return this.#lr;
   }
 
+  /** Sets the learning rate (a number or a schedule) for the following steps. */
   set learningRate(lr: LearningRate) {
     this.setLearningRate(lr);
   }
@@ -527,6 +528,7 @@ export class LearningRateScheduler extends tf.Callback {
     this.#logLr = v.optional(o, 'logLr', true, v.boolean);
   }
 
+  /** Sets the optimizer's learning rate for the coming batch from the schedule (and records it in `history`). */
   override async onBatchBegin(_batch: number, _logs?: tf.Logs): Promise<void> {
     const lr = this.schedule(this.step);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
@@ -537,6 +539,7 @@ export class LearningRateScheduler extends tf.Callback {
     this.history.push(lr);
   }
 
+  /** Advances the schedule by one step after each batch; adds `lr` to the batch logs unless `logLr` is false. */
   override async onBatchEnd(_batch: number, logs?: tf.Logs): Promise<void> {
     this.step++;
     if (this.#logLr && logs) logs.lr = this.#current;

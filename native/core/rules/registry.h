@@ -9,14 +9,16 @@
 
 #include "adam.h"
 #include "common.h"
+#include "schedulefree_adamw.h"
 #include "sgd.h"
 
 namespace fo {
 
 // X(Type, id): ids are the `native.code` of the TypeScript RuleSpecs and never change.
-#define FO_RULES(X) \
-  X(Sgd, 0)         \
-  X(Adam, 1)
+#define FO_RULES(X)   \
+  X(Sgd, 0)           \
+  X(Adam, 1)          \
+  X(ScheduleFreeAdamW, 10)
 
 enum class RuleId : int32_t {
 #define FO_RULE_ENUM(T, id) T = id,

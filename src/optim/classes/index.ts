@@ -6,9 +6,11 @@ import * as v from '../../validate.js';
 import type { FusedOptimizer, ParamGroup, ParamInit } from '../optimizer.js';
 import type { OptimizerKind } from '../rules/index.js';
 import { Adam, AdamW } from './adam.js';
+import { ScheduleFreeAdamW } from './schedulefree-adamw.js';
 import { SGD } from './sgd.js';
 
 export { Adam, AdamW, type AdamOptions, type AdamResolved } from './adam.js';
+export { ScheduleFreeAdamW, type ScheduleFreeAdamWHyperparameters, type ScheduleFreeAdamWOptions, type ScheduleFreeAdamWResolved } from './schedulefree-adamw.js';
 export { SGD, type SgdOptions, type SgdResolved } from './sgd.js';
 
 /** The optimizer class of each rule kind. */
@@ -16,6 +18,7 @@ export const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly Param
   sgd: SGD,
   adam: Adam,
   adamw: AdamW,
+  'schedulefree-adamw': ScheduleFreeAdamW,
 } as never;
 
 /**

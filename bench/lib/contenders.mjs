@@ -6,7 +6,7 @@
  * an instance is { enter?(), step(), sync?(), steps, read(sample) -> Float64Array, dispose() }.
  * `steps` counts every step taken (warm-up included): the reference runs the same number.
  */
-import { Adam, AdamW, SGD, adamStep, sgdStep, buildInfo } from '../../dist/index.js';
+import { Adam, AdamW, SGD, adamStep, sgdStep, buildInfo, createOptimizer } from '../../dist/index.js';
 import { loadTfjs, useBackend } from './tfjs.mjs';
 
 /** Copies the flat parameters at the sampled indices into a Float64Array. */
@@ -31,7 +31,8 @@ function fusedCpu(id, label, threadsOf) {
       const threads = threadsOf();
       const { scenario, data, lengths } = c;
       const h = scenario.hp;
-      if (c.layout === 'one') {
+      // rules without a functional step run the class on one tensor
+      if (c.layout === 'one' && (scenario.rule === 'adam' || scenario.rule === 'sgd')) {
         const n = c.size;
         const p = data.p0.slice();
         const s1 = new Float32Array(n);
@@ -78,6 +79,7 @@ export function makeOptimizer(scenario, c, extra = {}) {
   if (scenario.rule === 'sgd') {
     return new SGD(params, { lr: h.lr, momentum: h.momentum, dampening: h.dampening, nesterov: h.nesterov, weightDecay: h.weightDecay, ...extra });
   }
+  if (scenario.rule !== 'adam') return createOptimizer(scenario.rule, params, { ...h, ...extra });
   const common = { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, ...extra };
   return h.decoupled ? new AdamW(params, common) : new Adam(params, common);
 }
@@ -155,6 +157,7 @@ function tfjsContender(backend) {
       await useBackend(t, backend);
       const before = tf.memory().numTensors;
       const { scenario, data, lengths, offsets } = c;
+      if (scenario.tfjs === null) throw new Error(`TensorFlow.js has no ${scenario.label}`);
       const h = scenario.hp;
       const run = ++varCounter;
       const names = lengths.map((_, i) => `bench${run}_${i}`);
@@ -254,6 +257,7 @@ const jsLoop = {
   unavailable: () => null,
   async create(c) {
     const { scenario, data, lengths, offsets } = c;
+    if (scenario.rule !== 'adam' && scenario.rule !== 'sgd') throw new Error(`no plain-JS loop for ${scenario.label}`);
     const h = scenario.hp;
     const p = data.p0.slice();
     const g = data.g;

@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { NormTrace, ScheduleFreeAdamW, buildInfo, createOptimizer, decodeCheckpoint, encodeCheckpoint, readCheckpointSync } from '../src/index.js';
+import { runCli } from '../src/cli.js';
 import { FusedTfOptimizer } from '../src/tfjs/index.js';
 import { maxRelError, randomF32, refDecide, rng } from './support/reference.js';
 import { testSeed } from './support/seed.js';
@@ -317,6 +318,20 @@ describe('the trace', () => {
     const copy = NormTrace.fromJSON(trace.toJSON());
     expect(() => copy.refine({ method: 'adam' })).toThrow(/cannot be refined/);
     opt.dispose();
+  });
+
+  test('the CLI says so in one line', async () => {
+    const opt = new ScheduleFreeAdamW([10], { lr: 0.01 });
+    opt.grads[0].fill(0.1);
+    for (let i = 0; i < 5; i++) opt.step();
+    const file = path.join(tmp, 'sf-trace.json');
+    await opt.trace.save(file);
+    opt.dispose();
+    const err: string[] = [];
+    const code = await runCli(['refine', file, '--out', path.join(tmp, 'sf-schedule.json')], { stdout: () => {}, stderr: (s) => err.push(s) });
+    expect(code).toBe(1);
+    expect(err.join('')).toMatch(/'schedulefree-adamw' trace cannot be refined/);
+    expect(fs.existsSync(path.join(tmp, 'sf-schedule.json'))).toBe(false);
   });
 });
 

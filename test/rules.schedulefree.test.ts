@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { NormTrace, ScheduleFreeAdamW, buildInfo, createOptimizer, decodeCheckpoint, encodeCheckpoint, readCheckpointSync } from '../src/index.js';
+import { NormTrace, ScheduleFreeAdamW, buildInfo, createOptimizer, decodeCheckpoint, encodeCheckpoint, readCheckpointSync, setSimd, type SimdLevel } from '../src/index.js';
 import { runCli } from '../src/cli.js';
 import { FusedTfOptimizer } from '../src/tfjs/index.js';
 import { maxRelError, randomF32, refDecide, rng } from './support/reference.js';
@@ -189,6 +189,43 @@ describe(`ScheduleFreeAdamW against float64 (seed ${seed})`, () => {
     expect(Array.from(zero.params[0])).toEqual([1, -2]);
     expect(zero.stateDict().groups?.[0].hostState).toEqual({ lrMax: 0, weightSum: 0 });
     zero.dispose();
+  });
+});
+
+describe('determinism', () => {
+  /** 6 steps with clipping over chunk-straddling lengths, then eval: every bit of y, z, v and x. */
+  const runOnce = (threads: number, simd?: SimdLevel): string[] => {
+    if (simd) setSimd(simd);
+    const r = rng(seed + 7);
+    const lengths = [70_001, 16_384, 16_385, 1, 99];
+    const opt = new ScheduleFreeAdamW(
+      [{ params: lengths.slice(0, 3).map((n) => randomF32(n, r)) }, { params: lengths.slice(3).map((n) => randomF32(n, r)), beta1: 0.7, weightDecay: 0.1 }],
+      { lr: 0.01, warmupSteps: 3, maxGradNorm: 5, threads },
+    );
+    for (let t = 0; t < 6; t++) {
+      lengths.forEach((n, i) => opt.grads[i].set(randomF32(n, r)));
+      opt.step();
+    }
+    const st = opt.stateDict();
+    opt.eval();
+    const out = [...st.params, ...st.state.z, ...st.state.expAvgSq, ...lengths.map((_, i) => opt.readParams(i))].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
+    opt.dispose();
+    return out;
+  };
+  test('bitwise identical for 1, 2 and 3 threads', () => {
+    const one = runOnce(1);
+    expect(runOnce(2)).toEqual(one);
+    expect(runOnce(3)).toEqual(one);
+  });
+  test(`bitwise identical on every SIMD level this CPU has (${buildInfo().simdSupported.join(', ')})`, () => {
+    const levels = buildInfo().simdSupported as SimdLevel[];
+    const initial = buildInfo().simd as SimdLevel;
+    try {
+      const first = runOnce(2, levels[0]);
+      for (const level of levels.slice(1)) expect(runOnce(2, level), level).toEqual(first);
+    } finally {
+      setSimd(initial);
+    }
   });
 });
 

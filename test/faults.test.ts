@@ -295,7 +295,7 @@ describe('use after dispose', () => {
   /** Public members that stay usable after dispose, by design. */
   const ALLOWED = new Set(['disposed', 'nativeBytes', 'dispose', 'constructor']);
   /** TS-protected internals (visible at run time, not part of the API). */
-  const PROTECTED = new Set(['live', 'native', 'setCounters', 'pack', 'checkHyperparameters', 'restoreHyperparameters', 'lerpSlots', 'hostState', 'mode']);
+  const PROTECTED = new Set(['live', 'native', 'setCounters', 'pack', 'checkHyperparameters', 'restoreHyperparameters', 'lerpSlots', 'hostState', 'pointMode']);
 
   function members(obj: object): Map<string | symbol, PropertyDescriptor> {
     const out = new Map<string | symbol, PropertyDescriptor>();

@@ -232,7 +232,7 @@ describe('determinism', () => {
 describe('eval and train', () => {
   test('step in eval mode throws; eval twice and train twice are no-ops; before the first step nothing moves', async () => {
     const opt = new ScheduleFreeAdamW([new Float32Array([1, 2, 3])], { lr: 0.1 });
-    expect(opt.trainMode).toBe('train');
+    expect(opt.mode).toBe('train');
     opt.eval(); // no step yet: only the mode
     expect(Array.from(opt.params[0])).toEqual([1, 2, 3]);
     expect(() => opt.step()).toThrow(/eval mode.*call train\(\) before step\(\)/);
@@ -252,7 +252,7 @@ describe('eval and train', () => {
     expect(Array.from(x)).not.toEqual(Array.from(y));
     opt.eval(); // already in eval mode
     expect(Array.from(opt.readParams(0))).toEqual(Array.from(x));
-    expect(opt.trainMode).toBe('eval');
+    expect(opt.mode).toBe('eval');
     opt.train();
     expect(close(opt.readParams(0), y)).toBeLessThan(1e-6);
     opt.dispose();
@@ -306,7 +306,7 @@ describe('checkpoints', () => {
     expect(readCheckpointSync(file).mode).toBe('eval');
     const b = build();
     b.loadSync(file);
-    expect(b.trainMode).toBe('eval');
+    expect(b.mode).toBe('eval');
     expect(() => b.step()).toThrow(/eval mode/);
     expect(Array.from(b.readParams(0))).toEqual(Array.from(a.readParams(0)));
     a.train();
@@ -332,9 +332,9 @@ describe('checkpoints', () => {
     b.eval();
     const { mode: _mode, ...withoutMode } = s;
     b.loadStateDict(withoutMode);
-    expect(b.trainMode).toBe('train');
+    expect(b.mode).toBe('train');
     expect(() => b.loadStateDict({ ...s, mode: 'test' as never })).toThrow(/state\.mode/);
-    expect(b.trainMode).toBe('train'); // unchanged by the refused load
+    expect(b.mode).toBe('train'); // unchanged by the refused load
     const adam = createOptimizer('adamw', [3]);
     expect(adam.stateDict().mode).toBeUndefined();
     adam.dispose();

@@ -482,11 +482,11 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
    * Internal (rules with `trainEvalModes`): the point the parameters hold. Saved in
    * checkpoints; `step()` throws in `'eval'`. The subclass moves the parameters and then sets it.
    */
-  protected get mode(): 'train' | 'eval' {
+  protected get pointMode(): 'train' | 'eval' {
     return this.#mode;
   }
 
-  protected set mode(mode: 'train' | 'eval') {
+  protected set pointMode(mode: 'train' | 'eval') {
     this.live();
     if (!this.#spec.trainEvalModes) throw new Error(`fused-optim: ${this.#name} has no eval mode`);
     this.#mode = mode;

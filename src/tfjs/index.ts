@@ -375,7 +375,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   /** `'train'` or `'eval'` for schedule-free AdamW; always `'train'` for the other rules. */
   get mode(): 'train' | 'eval' {
-    if (this.#fused instanceof ScheduleFreeAdamW) return this.#fused.trainMode;
+    if (this.#fused instanceof ScheduleFreeAdamW) return this.#fused.mode;
     return this.#pendingEval ? 'eval' : 'train';
   }
 
@@ -389,7 +389,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
       this.#pendingEval = to === 'eval'; // before the first step there is nothing to move
       return;
     }
-    if (fused.trainMode === to) return;
+    if (fused.mode === to) return;
     // a variable assigned from outside since our last write: take its new value first
     for (let i = 0; i < this.#names.length; i++) {
       const variable = this.#variables[i];

@@ -87,9 +87,9 @@ export class ScheduleFreeAdamW extends FusedOptimizer<ScheduleFreeAdamWResolved>
   }
 
   /** `'train'` (the parameters hold y, where gradients are taken) or `'eval'` (they hold x). */
-  get trainMode(): 'train' | 'eval' {
+  get mode(): 'train' | 'eval' {
     this.live();
-    return this.mode;
+    return this.pointMode;
   }
 
   /**
@@ -108,11 +108,11 @@ export class ScheduleFreeAdamW extends FusedOptimizer<ScheduleFreeAdamWResolved>
 
   #switch(to: 'train' | 'eval', weight: (beta1: number) => number): void {
     this.live();
-    if (this.mode === to) return;
+    if (this.pointMode === to) return;
     // z exists from the first applied step on; before it the parameters are both points.
     if (this.appliedSteps > 0) {
       this.lerpSlots(SLOT.params, SLOT.firstState, this.groups.map((g) => weight(g.hyperparameters.beta1 as number)));
     }
-    this.mode = to;
+    this.pointMode = to;
   }
 }

@@ -101,6 +101,12 @@ export const CASES = [
   },
   { name: 'AdamW stepAsync', optimizer: 'AdamW', tensors: 'mixed', options: {}, steps: 3, bitwise: true, async: true },
   { name: 'Adam state moved CPU → CUDA at step 2', optimizer: 'Adam', tensors: 'mixed', options: { weightDecay: 0.01 }, steps: 4, bitwise: true, transferAt: 2 },
+  { name: 'ScheduleFreeAdamW warm-up + weight decay, mixed', optimizer: 'ScheduleFreeAdamW', tensors: 'mixed', options: { warmupSteps: 3, weightDecay: 0.01 }, steps: 5, bitwise: true },
+  {
+    name: 'ScheduleFreeAdamW skipNonFinite, first step skipped, lazy (z taken at the first applied step)',
+    optimizer: 'ScheduleFreeAdamW', tensors: 'odd', options: { skipNonFinite: true, warmupSteps: 2 }, steps: 5, bitwise: true, lazy: true,
+    nonFinite: [[0, NaN], [3, Infinity]],
+  },
 ];
 
 function bitsEqual(a, b) {
@@ -142,7 +148,7 @@ export function compareArrays(a, b) {
 const INFO_KEYS = ['gradNormL2', 'gradNormL1', 'clipCoef'];
 
 /**
- * Runs one case. `lib` = { Adam, AdamW, SGD }. Returns a summary with the largest errors seen
+ * Runs one case. `lib` = { Adam, AdamW, SGD, ScheduleFreeAdamW }. Returns a summary with the largest errors seen
  * and `failures` (strings); `ok` when there are none.
  */
 export async function runCase(lib, c, { seed = 1, device = 'cuda' } = {}) {

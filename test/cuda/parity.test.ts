@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { CASES, NORM_RTOL, STATE_RTOL, compareArrays, runCase, runDeviceChecks } from '../../bench/gpu/parity.mjs';
-import { Adam, AdamW, CudaError, SGD, buildInfo } from '../../src/index.js';
+import { Adam, AdamW, CudaError, SGD, ScheduleFreeAdamW, buildInfo } from '../../src/index.js';
 import { testSeed } from '../support/seed.js';
 
 const cuda = buildInfo().cuda;
@@ -27,7 +27,7 @@ if (!cuda.available) {
 describe.skipIf(!cuda.available)(`CUDA vs CPU (seed ${seed}; norms rtol ${NORM_RTOL}, state bitwise or rtol ${STATE_RTOL})`, () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const r = await runCase({ Adam, AdamW, SGD }, c, { seed });
+      const r = await runCase({ Adam, AdamW, SGD, ScheduleFreeAdamW }, c, { seed });
       console.log(
         `[cuda parity] ${c.name}: norms ${r.maxRelNorm.toExponential(2)}, tensor norms ${r.maxRelTensorNorm.toExponential(2)}, ` +
           `params ${r.mismatchedParams} differ (max rel ${r.maxRelParams.toExponential(2)}), state ${r.mismatchedState} differ (max rel ${r.maxRelState.toExponential(2)})`,
@@ -56,7 +56,7 @@ describe('the parity harness (CPU vs CPU)', () => {
   for (const c of picked) {
     // Both sides run on the CPU here: a case that moves the state to CUDA moves it CPU → CPU.
     it(c.name.replace('CPU → CUDA', 'CPU → CPU (stateDict round trip)'), async () => {
-      const r = await runCase({ Adam, AdamW, SGD }, c, { seed, device: 'cpu' });
+      const r = await runCase({ Adam, AdamW, SGD, ScheduleFreeAdamW }, c, { seed, device: 'cpu' });
       expect(r.failures).toEqual([]);
       expect(r.mismatchedParams + r.mismatchedState).toBe(0);
       expect(r.maxRelNorm).toBe(0);

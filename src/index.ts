@@ -14,6 +14,18 @@ export { buildInfo, setThreads, getThreads, setSimd, type BuildInfo, type SimdLe
 export { CudaError, NativeAddonError } from './errors.js';
 export type { AddonSource, NativeBuildInfo, NativeCudaInfo } from './native.js';
 // types that public signatures (RuleSpec, RULES, GroupInfo) refer to, so that they can be named
-export type { AdamHyper, LambHyper, SgdHyper } from './optim/rules/index.js';
+export type {
+  AdadeltaHyper,
+  AdagradHyper,
+  AdamHyper,
+  AdamaxHyper,
+  LambHyper,
+  LionHyper,
+  NAdamHyper,
+  RAdamHyper,
+  RmspropHyper,
+  ScheduleFreeAdamWHyper,
+  SgdHyper,
+} from './optim/rules/index.js';
 export type { CudaStreamOption } from './optim/optimizer.js';
 export type { FieldCheck, HostState, HyperValue } from './optim/rules/spec.js';

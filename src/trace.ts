@@ -485,6 +485,11 @@ export class NormTrace {
 
   /** {@link NormTrace.refinementNorms} on options already read. */
   #norms(o: OptionValues): RefinementNorms {
+    if (RULES[this.#kind].refinable === false) {
+      throw new Error(
+        `fused-optim: a '${this.#kind}' trace cannot be refined: refinement turns the gradient norms of a run with a learning-rate schedule into a better schedule for the next run, and a ${RULES[this.#kind].className} run has no schedule to refine (its averaging replaces the decay). Refine the trace of a scheduled run (e.g. 'adamw') instead`,
+      );
+    }
     const method = optional(o, 'method', refineMethodForKind(this.#kind), (n, v) => oneOf(n, v, ['sgd', 'adam'] as const));
     const norm = optional(o, 'norm', method === 'sgd' ? 'l2' : 'l1', (n, v) => oneOf(n, v, ['l2', 'l1'] as const));
     const policy = optional(o, 'skipped', 'fill' as SkippedPolicy, (n, v) => oneOf(n, v, ['fill', 'drop'] as const));

@@ -123,6 +123,18 @@ describe('train', () => {
     const again = train({ model: softmaxRegression(), train: split.train, optimizer: 'adam', lr, steps, batchSize: 32, seed: 0 });
     expect(again.params).toEqual(r.params);
   });
+
+  it('schedule-free AdamW: evaluations at x (eval mode) between steps at y; the run ends at x', () => {
+    const steps = stepsFor(300, 32, 3);
+    const o = { model: softmaxRegression(), train: split.train, evalSets: { test: split.test }, optimizer: 'schedulefree-adamw' as const, hyper: { warmupSteps: 3 }, lr: 0.01, steps, batchSize: 32, seed: 0 };
+    const r = train({ ...o, evalEvery: 10 }); // a step after an evaluation left in eval mode would throw
+    expect(r.evals.map((e) => e.step)).toEqual([0, 10, 20, 30]);
+    expect(r.final.test.loss).toBe(softmaxRegression().evaluate(r.params, split.test).loss);
+    expect(r.final.test.loss).toBeLessThan(r.evals[0].sets.test.loss);
+    // evaluating in between moves y by fp32 rounding only (x → y is a lerp, as in the reference)
+    const once = train(o);
+    once.params.forEach((a, t) => a.forEach((x, i) => expect(Math.abs(x - r.params[t][i])).toBeLessThan(1e-5)));
+  });
 });
 
 describe('fused-optim demo', () => {
@@ -138,15 +150,16 @@ describe('fused-optim demo', () => {
     expect(code).toBe(0);
     const text = out.join('');
     expect(text).toMatch(/final train loss\s+test accuracy %\s+time s/);
-    for (const row of ['linear decay (run 1)', 'refined (run 2)', 'cosine', 'REX', 'step 30-60-90']) expect(text).toContain(row);
+    for (const row of ['linear decay (run 1)', 'refined (run 2)', 'cosine', 'REX', 'step 30-60-90', 'schedule-free AdamW (constant)']) expect(text).toContain(row);
     for (const f of ['schedules.svg', 'loss.svg', 'results.json', 'results.md', 'trace-softmax.json', 'trace-mlp.json']) {
       expect(fs.existsSync(path.join(dir, f))).toBe(true);
     }
     expect(fs.readFileSync(path.join(dir, 'schedules.svg'), 'utf8')).toMatch(/^<svg/);
     const rec = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
     expect(rec.format).toBe('fused-optim/demo');
-    expect(rec.runs.length).toBe(10);
-    expect(rec.summary.length).toBe(10);
+    expect(rec.runs.length).toBe(12);
+    expect(rec.summary.length).toBe(12);
+    expect(rec.runs.filter((r: { optimizer: string }) => r.optimizer === 'schedulefree-adamw').length).toBe(2);
     expect(rec.refinement.map((r: { norm: string }) => r.norm)).toEqual(['l1', 'l1']); // Adam-type: L1 norms
     expect(rec.refinement[0].steps).toBe(16);
     for (const r of rec.runs) expect(r.trainLoss).toBeLessThan(Math.log(10));

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { Adam, AdamW, SGD, adamStep, encodeCheckpoint, sgdStep, type FusedOptimizer } from '../src/index.js';
+import { Adam, AdamW, SGD, ScheduleFreeAdamW, adamStep, encodeCheckpoint, sgdStep, type FusedOptimizer } from '../src/index.js';
 import { stepScales, worstError, type Scales } from './support/fuzz.js';
 import { randomF32, refAdamStep, refSgdStep, rng, type RefAdamOptions, type RefSgdOptions } from './support/reference.js';
 
@@ -30,6 +30,7 @@ const KINDS: [string, (p: (Float32Array | number)[], o: Record<string, unknown>)
   ['SGD', (p, o) => new SGD(p, { momentum: 0.9, ...o })],
   ['Adam', (p, o) => new Adam(p, o)],
   ['AdamW', (p, o) => new AdamW(p, o)],
+  ['ScheduleFreeAdamW', (p, o) => new ScheduleFreeAdamW(p, { warmupSteps: 2, ...o })],
 ];
 
 describe('non-finite gradients at random steps', () => {
@@ -294,7 +295,7 @@ describe('use after dispose', () => {
   /** Public members that stay usable after dispose, by design. */
   const ALLOWED = new Set(['disposed', 'nativeBytes', 'dispose', 'constructor']);
   /** TS-protected internals (visible at run time, not part of the API). */
-  const PROTECTED = new Set(['live', 'native', 'setCounters', 'pack', 'checkHyperparameters', 'restoreHyperparameters']);
+  const PROTECTED = new Set(['live', 'native', 'setCounters', 'pack', 'checkHyperparameters', 'restoreHyperparameters', 'lerpSlots', 'hostState', 'pointMode']);
 
   function members(obj: object): Map<string | symbol, PropertyDescriptor> {
     const out = new Map<string | symbol, PropertyDescriptor>();

@@ -39,7 +39,7 @@ export declare function fillNormal(rand: () => number, a: Float32Array, std: num
 export declare function tensorLengths(kind: ParityCase['tensors'], rand: () => number): number[];
 export declare function compareArrays(a: Float32Array, b: Float32Array): { mismatches: number; maxRel: number };
 export declare function runCase(
-  lib: { Adam: unknown; AdamW: unknown; SGD: unknown },
+  lib: { Adam: unknown; AdamW: unknown; SGD: unknown; ScheduleFreeAdamW?: unknown },
   c: ParityCase,
   opts?: { seed?: number; device?: string },
 ): Promise<ParityResult>;

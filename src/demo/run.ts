@@ -5,7 +5,8 @@
  * `mnist` package (seeded train/test split): run 1 trains with linear decay and records the
  * norm trace; the trace is refined (`trace.refine()`: L1 norms for Adam-type optimizers);
  * run 2 trains with the refined schedule; cosine, REX and step 30-60-90 run alongside, at the
- * same peak learning rate and seed. Prints a results table, writes SVG plots (schedules,
+ * same peak learning rate and seed, and so does schedule-free AdamW (no schedule: a constant lr
+ * at the same peak after a 5% warm-up, the same weight decay; evaluated in eval mode, at x). Prints a results table, writes SVG plots (schedules,
  * gradient norms, loss curves), the norm traces and a JSON record.
  * @module
  */
@@ -53,7 +54,7 @@ export interface DemoIO {
 }
 
 /** The schedules compared, in table order. */
-export const DEMO_SCHEDULES = ['linear', 'refined', 'cosine', 'rex', 'step'] as const;
+export const DEMO_SCHEDULES = ['linear', 'refined', 'cosine', 'rex', 'step', 'schedulefree'] as const;
 export type DemoSchedule = (typeof DEMO_SCHEDULES)[number];
 
 const SCHEDULE_LABEL: Record<DemoSchedule, string> = {
@@ -62,7 +63,13 @@ const SCHEDULE_LABEL: Record<DemoSchedule, string> = {
   cosine: 'cosine',
   rex: 'REX',
   step: 'step 30-60-90',
+  schedulefree: 'schedule-free AdamW (constant)',
 };
+
+/** Schedule-free AdamW's warm-up in the demo: 5% of the steps (at least 1). */
+function schedulefreeWarmup(steps: number): number {
+  return Math.max(1, Math.round(0.05 * steps));
+}
 
 interface ProblemSpec {
   key: 'softmax' | 'mlp';
@@ -186,7 +193,11 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRec
         const split = splits.get(seed)!;
         let refined: Float64Array | null = null;
         for (const name of DEMO_SCHEDULES) {
-          const lr = namedSchedule(name, p.peak, steps, { values: refined ?? undefined });
+          // schedule-free AdamW: no schedule (a constant lr, warmed up inside the optimizer)
+          const sf = name === 'schedulefree';
+          const optimizer: OptimizerName = sf ? 'schedulefree-adamw' : p.optimizer;
+          const hyper = sf ? { weightDecay: p.hyper.weightDecay ?? 0, warmupSteps: schedulefreeWarmup(steps) } : p.hyper;
+          const lr = sf ? p.peak : namedSchedule(name, p.peak, steps, { values: refined ?? undefined });
           const label = `${p.key} seed ${seed} ${name}`;
           bar?.update(done, { run: label.padEnd(26) });
           if (!bar) io.stderr(`  ${label} ...\n`);
@@ -195,8 +206,8 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRec
             model: p.model,
             train: split.train,
             evalSets: { train: split.train, test: split.test },
-            optimizer: p.optimizer,
-            hyper: p.hyper,
+            optimizer,
+            hyper,
             lr,
             steps,
             batchSize: o.batchSize,
@@ -220,11 +231,16 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRec
               refinement.push({ problem: p.label, norm: norms.norm, steps, peakAt: at, schedule: thin(refined, 400), norms: thin(norms.norms, 400) });
             }
           }
+          if (sf) {
+            // the lr the steps used: the optimizer's warm-up times the constant
+            const w = schedulefreeWarmup(steps);
+            for (let i = 0; i < r.lr.length; i++) r.lr[i] *= Math.min(1, (i + 1) / w);
+          }
           if (seed === o.seeds[0]) curves.set(`${p.key}/${name}`, { loss: r.loss, lr: r.lr });
           runs.push({
             problem: p.label,
             model: p.model.name,
-            optimizer: p.optimizer,
+            optimizer,
             schedule: name,
             seed,
             peak: p.peak,

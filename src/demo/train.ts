@@ -4,7 +4,7 @@
  * trace, and evaluations along the way.
  * @module
  */
-import { createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
+import { ScheduleFreeAdamW, createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
 import type { NormTrace } from '../trace.js';
 import type { Dataset } from './data.js';
 import type { Evaluation, Model } from './models.js';
@@ -39,7 +39,7 @@ export interface TrainOptions {
 
 /** What a run produced. */
 export interface TrainResult {
-  /** Final parameters (copies). */
+  /** Final parameters (copies; schedule-free AdamW: the evaluation point x). */
   params: Float32Array[];
   /** Mini-batch loss of every step. */
   loss: Float32Array;
@@ -80,10 +80,14 @@ export function train(o: TrainOptions): TrainResult {
     const lrs = new Float32Array(o.steps);
     const evals: TrainResult['evals'] = [];
     const sets = o.evalSets ?? {};
-    const evaluate = (step: number): void => {
+    // schedule-free AdamW: evaluate at x (eval mode), train at y; the run ends at x
+    const twoPoints = opt instanceof ScheduleFreeAdamW ? opt : null;
+    const evaluate = (step: number, last = false): void => {
+      twoPoints?.eval();
       const r: Record<string, Evaluation> = {};
       for (const [name, d] of Object.entries(sets)) r[name] = o.model.evaluate(params, d);
       evals.push({ step, sets: r });
+      if (!last) twoPoints?.train();
     };
     const every = o.evalEvery ?? 0;
     if (every > 0) evaluate(0);
@@ -111,7 +115,7 @@ export function train(o: TrainOptions): TrainResult {
       }
       if (every > 0 && (s + 1) % every === 0 && s + 1 < o.steps) evaluate(s + 1);
     }
-    evaluate(steps);
+    evaluate(steps, true);
     return {
       params: params.map((p) => p.slice()),
       loss: diverged ? loss.subarray(0, steps) : loss,

@@ -19,8 +19,9 @@
  *     52  4  u32 reserved (0)
  *     56  8  f64 file length in bytes, checksum included
  *     64     f64 × T tensor lengths
- *            J bytes UTF-8 JSON {lr, nextLr, hyperparameters, state, groups}, padded with
- *            spaces to 8 (groups: [{tensors, hyperparameters, lr}], since version 2)
+ *            J bytes UTF-8 JSON {lr, nextLr, hyperparameters, state, groups, mode?}, padded
+ *            with spaces to 8 (groups: [{tensors, hyperparameters, lr}], since version 2;
+ *            mode: 'train' | 'eval', only for rules with two parameter points)
  *            f32 tensor data, (1 + S) × T arrays: params[0..T), then each state array in
  *            order, zero-padded to 8
  *            trace (when present, length n): f64 l2[n], f64 l1[n], f64 lr[n], u8 skipped[n],
@@ -108,6 +109,11 @@ export interface OptimizerStateDict {
   state: Record<string, Float32Array[]>;
   /** The trace so far, or `null` when the optimizer records none (traceCapacity 0). */
   trace: CheckpointTrace | null;
+  /**
+   * Rules with two parameter points (schedule-free AdamW): the one `params` holds, `'train'`
+   * (y) or `'eval'` (x). Absent for other rules; a state without it loads in `'train'`.
+   */
+  mode?: 'train' | 'eval';
 }
 
 /** Why a checkpoint file could not be read. */
@@ -224,6 +230,7 @@ export function checkStateDict(
     if (!names.includes(key)) throw new RangeError(`Unknown state ${name}.state.${key} for ${expected.optimizer}; expected ${names.join(', ')}`);
   }
   for (const key of names) f32List(`${name}.state.${key}`, st[key], expected.lengths);
+  if (s.mode !== undefined) v.oneOf(`${name}.mode`, s.mode, ['train', 'eval'] as const);
   if (s.trace !== null) {
     if (typeof s.trace !== 'object' || Array.isArray(s.trace)) throw v.typeError(`${name}.trace`, 'an object or null', s.trace);
     const t = s.trace as Record<string, unknown>;
@@ -265,7 +272,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 
 /** The JSON section padded with spaces to 8 bytes, and its unpadded length. */
 function jsonSection(s: OptimizerStateDict): { bytes: Uint8Array; length: number } {
-  const json = JSON.stringify({ lr: s.lr, nextLr: s.nextLr, hyperparameters: s.hyperparameters, state: STATE_NAMES[s.kind], groups: s.groups });
+  const json = JSON.stringify({ lr: s.lr, nextLr: s.nextLr, hyperparameters: s.hyperparameters, state: STATE_NAMES[s.kind], groups: s.groups, ...(s.mode !== undefined && { mode: s.mode }) });
   const raw = Buffer.from(json, 'utf8');
   const out = Buffer.alloc(raw.length + pad8(raw.length), 0x20);
   raw.copy(out);
@@ -429,6 +436,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source?: string): OptimizerS
     }
     groups = meta.groups as CheckpointGroup[];
   }
+  if (meta.mode !== undefined && meta.mode !== 'train' && meta.mode !== 'eval') {
+    fail('ERR_CHECKPOINT_CORRUPT', `the JSON section's mode is ${JSON.stringify(meta.mode)}, expected "train" or "eval"`);
+  }
   at += jsonBytes + pad8(jsonBytes);
   const f32 = (n: number): Float32Array => {
     const a = new Float32Array(b.buffer, b.byteOffset + at, n);
@@ -466,6 +476,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source?: string): OptimizerS
     params,
     state,
     trace,
+    ...(meta.mode !== undefined && { mode: meta.mode as 'train' | 'eval' }),
   };
 }
 

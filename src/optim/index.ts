@@ -1,5 +1,6 @@
 export { adamStep, sgdStep, type AdamStepOptions, type SgdStepOptions, type StepIndexOptions } from './functional.js';
 export type { AdamHyperparameters, SgdHyperparameters, GradientOptions, StepResult } from './options.js';
+export { ScheduleFreeAdamW, type ScheduleFreeAdamWHyperparameters, type ScheduleFreeAdamWOptions, type ScheduleFreeAdamWResolved } from './classes/index.js';
 export { Adam, AdamW, SGD, CLASSES, createOptimizer, type AdamOptions, type AdamResolved, type SgdOptions, type SgdResolved } from './classes/index.js';
 export { Lamb, type LambHyperparameters, type LambOptions, type LambResolved } from './classes/index.js';
 export { NAdam, RAdam, Lion, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved, type LionHyperparameters, type LionOptions, type LionResolved } from './classes/index.js';

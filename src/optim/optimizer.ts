@@ -193,6 +193,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   #epoch = 0;
   #params: Float32Array[] | null = null;
   #grads: Float32Array[] | null = null;
+  /** Which point the parameters hold, for rules with `trainEvalModes` (always 'train' otherwise). */
+  #mode: 'train' | 'eval' = 'train';
 
   protected constructor(kind: OptimizerKind, params: unknown, options: unknown) {
     const spec = RULES[kind] as unknown as RuleSpec;
@@ -478,6 +480,11 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
 
   /** Packs this step's hyperparameters into `hp`; returns every group's lr (the first is the step's). */
   #pack(hp: Float64Array, iteration: number): number[] {
+    if (this.#mode === 'eval') {
+      throw new Error(
+        `fused-optim: this ${this.#name} optimizer is in eval mode (its parameters hold the evaluation point x, not the point y gradients are taken at); call train() before step()`,
+      );
+    }
     const lrs = this.#groups.map((_, gi) => this.#lrAt(gi, iteration)); // all evaluated before anything is written
     const host = this.#spec.host;
     // A rule with host state derives its constants from the applied-step count (on a device,
@@ -514,6 +521,21 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   protected hostState(group: number): Readonly<Record<string, number>> | null {
     this.#alive();
     return this.#groups[group].host;
+  }
+
+  /**
+   * Internal (rules with `trainEvalModes`): the point the parameters hold. Saved in
+   * checkpoints; `step()` throws in `'eval'`. The subclass moves the parameters and then sets it.
+   */
+  protected get pointMode(): 'train' | 'eval' {
+    return this.#mode;
+  }
+
+  /** Internal: records the point the subclass has just moved the parameters to. */
+  protected set pointMode(mode: 'train' | 'eval') {
+    this.live();
+    if (!this.#spec.trainEvalModes) throw new Error(`fused-optim: ${this.#name} has no eval mode`);
+    this.#mode = mode;
   }
 
 
@@ -701,6 +723,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       params: read(SLOT.params),
       state,
       trace,
+      ...(this.#spec.trainEvalModes && { mode: this.#mode }),
     };
   }
 
@@ -726,6 +749,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     let savedLrs: (number | null)[];
     let hostStates: (Record<string, number> | null)[];
     let trace: NormTrace | null = null;
+    let mode: 'train' | 'eval' = 'train';
     try {
       s = checkStateDict(state, { kind: this.#kind, lengths: this.#lengths, optimizer: this.#name }, name);
       const structure = s.groups ?? [{ tensors: this.#lengths.map((_, i) => i) }];
@@ -769,6 +793,10 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
         for (const key of Object.keys(init)) out[key] = v.finite(`${at}.${key}`, o[key] ?? init[key]);
         return out;
       });
+      if (s.mode !== undefined) {
+        if (!spec.trainEvalModes) throw v.rangeError(`${name}.mode`, `undefined (${this.#name} has no eval mode)`, s.mode);
+        mode = s.mode; // checked by checkStateDict
+      }
       if (s.trace !== null && this.#traceCapacity > 0) {
         const t = s.trace;
         trace = new NormTrace({ kind: this.#kind, capacity: t.l2.length, l2: t.l2, l1: t.l1, skipped: t.skipped, lr: t.lr });
@@ -797,6 +825,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       if (lr !== null) g.lr = lr;
     });
     this.#trace = trace ?? new NormTrace({ kind: this.#kind });
+    this.#mode = mode;
     this.#last = null;
   }
 

@@ -24,7 +24,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { OPTIMIZER_KINDS, RULES, createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
+import { OPTIMIZER_KINDS, RULES, ScheduleFreeAdamW, createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
 import { GRADIENT_KEYS } from '../optim/options.js';
 import type { Schedule } from '../schedules/types.js';
 import type { NormTrace } from '../trace.js';
@@ -134,6 +134,8 @@ export class FusedTfOptimizer extends tf.Optimizer {
   #variables: tf.Variable[] = [];
   #dataIds: unknown[] = [];
   #pending: NamedTensor[] | null = null;
+  /** eval() called before the first step built the arena (schedule-free rules). */
+  #pendingEval = false;
   #disposed = false;
 
   constructor(config: FusedTfOptimizerConfig = {}) {
@@ -281,6 +283,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
     const nDefault = this.#names.filter((n) => group.get(n) === 0).length;
     this.#fused = this.#make(this.#names, values.slice(0, nDefault), counts, values.slice(nDefault));
     this.#dataIds = this.#variables.map((variable) => variable.dataId);
+    if (this.#pendingEval) (this.#fused as ScheduleFreeAdamW).eval(); // no step yet: only the mode
     if (this.#pending) {
       const pending = this.#pending;
       this.#pending = null;
@@ -337,17 +340,66 @@ export class FusedTfOptimizer extends tf.Optimizer {
       }
     }
     const info = fused.step();
-    if (!info.skipped) {
-      for (let i = 0; i < this.#names.length; i++) {
-        const variable = this.#variables[i];
-        const values = params ? params[i].slice() : fused.readParams(i);
-        const t = tf.tensor(values, variable.shape, 'float32');
-        variable.assign(t);
-        t.dispose(); // the variable keeps the data (assign shares it and holds a reference)
-        this.#dataIds[i] = variable.dataId;
-      }
-    }
+    if (!info.skipped) this.#writeBack();
     this.incrementIterations();
+  }
+
+  /** Writes the arena's parameters to the variables. */
+  #writeBack(): void {
+    const fused = this.#fused as Fused;
+    const params = fused.device === 'cpu' ? fused.params : null;
+    for (let i = 0; i < this.#names.length; i++) {
+      const variable = this.#variables[i];
+      const values = params ? params[i].slice() : fused.readParams(i);
+      const t = tf.tensor(values, variable.shape, 'float32');
+      variable.assign(t);
+      t.dispose(); // the variable keeps the data (assign shares it and holds a reference)
+      this.#dataIds[i] = variable.dataId;
+    }
+  }
+
+  /**
+   * Schedule-free AdamW (`'schedulefree-adamw'`): moves the parameters to the evaluation point
+   * x ({@link ScheduleFreeAdamW.eval}) and writes them to the variables. Call it before
+   * evaluating, predicting or saving the model, and {@link FusedTfOptimizer.train} before
+   * training again (a step in eval mode throws). A no-op in eval mode. Other rules have one
+   * point and throw.
+   */
+  eval(): void {
+    this.#switchMode('eval');
+  }
+
+  /** Schedule-free AdamW: moves the parameters back to the training point y (see {@link FusedTfOptimizer.eval}). */
+  train(): void {
+    this.#switchMode('train');
+  }
+
+  /** `'train'` or `'eval'` for schedule-free AdamW; always `'train'` for the other rules. */
+  get mode(): 'train' | 'eval' {
+    if (this.#fused instanceof ScheduleFreeAdamW) return this.#fused.mode;
+    return this.#pendingEval ? 'eval' : 'train';
+  }
+
+  #switchMode(to: 'train' | 'eval'): void {
+    this.#live();
+    if (!RULES[this.#rule].trainEvalModes) {
+      throw new Error(`fused-optim: FusedTfOptimizer.${to}() switches the parameters of a rule with an evaluation point ('schedulefree-adamw'); '${this.#rule}' has one point`);
+    }
+    const fused = this.#fused;
+    if (!(fused instanceof ScheduleFreeAdamW)) {
+      this.#pendingEval = to === 'eval'; // before the first step there is nothing to move
+      return;
+    }
+    if (fused.mode === to) return;
+    // a variable assigned from outside since our last write: take its new value first
+    for (let i = 0; i < this.#names.length; i++) {
+      const variable = this.#variables[i];
+      if (variable.isDisposed) throw new Error(`fused-optim: the variable '${this.#names[i]}' has been disposed`);
+      if (variable.dataId !== this.#dataIds[i]) fused.setParams(i, Float32Array.from(variable.dataSync() as Float32Array));
+    }
+    if (to === 'eval') fused.eval();
+    else fused.train();
+    this.#writeBack();
   }
 
   /** The rule and hyperparameters (see the class notes on schedules). */

@@ -17,6 +17,7 @@
 #include "nadam.h"
 #include "radam.h"
 #include "rmsprop.h"
+#include "schedulefree_adamw.h"
 #include "sgd.h"
 
 namespace fo {
@@ -32,7 +33,8 @@ namespace fo {
   X(NAdam, 6)       \
   X(RAdam, 7)       \
   X(Lion, 8)        \
-  X(Lamb, 9)
+  X(Lamb, 9)        \
+  X(ScheduleFreeAdamW, 10)
 
 enum class RuleId : int32_t {
 #define FO_RULE_ENUM(T, id) T = id,

@@ -14,6 +14,7 @@ import { Lion } from './lion.js';
 import { NAdam } from './nadam.js';
 import { RAdam } from './radam.js';
 import { RMSprop } from './rmsprop.js';
+import { ScheduleFreeAdamW } from './schedulefree-adamw.js';
 import { SGD } from './sgd.js';
 
 export { Adadelta, type AdadeltaHyperparameters, type AdadeltaOptions, type AdadeltaResolved } from './adadelta.js';
@@ -25,6 +26,7 @@ export { Lion, type LionHyperparameters, type LionOptions, type LionResolved } f
 export { NAdam, type NAdamHyperparameters, type NAdamOptions, type NAdamResolved } from './nadam.js';
 export { RAdam, type RAdamHyperparameters, type RAdamOptions, type RAdamResolved } from './radam.js';
 export { RMSprop, type RmspropHyperparameters, type RmspropOptions, type RmspropResolved } from './rmsprop.js';
+export { ScheduleFreeAdamW, type ScheduleFreeAdamWHyperparameters, type ScheduleFreeAdamWOptions, type ScheduleFreeAdamWResolved } from './schedulefree-adamw.js';
 export { SGD, type SgdOptions, type SgdResolved } from './sgd.js';
 
 /** The optimizer class of each rule kind. */
@@ -40,6 +42,7 @@ export const CLASSES: Readonly<Record<OptimizerKind, new (params: readonly Param
   radam: RAdam,
   lion: Lion,
   lamb: Lamb,
+  'schedulefree-adamw': ScheduleFreeAdamW,
 } as never;
 
 /**

@@ -11,6 +11,7 @@ import { LION } from './lion.js';
 import { NADAM } from './nadam.js';
 import { RADAM } from './radam.js';
 import { RMSPROP } from './rmsprop.js';
+import { SCHEDULEFREE_ADAMW } from './schedulefree-adamw.js';
 import { SGD_RULE } from './sgd.js';
 import type { RuleSpec } from './spec.js';
 
@@ -23,6 +24,7 @@ export { LION, type LionHyper } from './lion.js';
 export { NADAM, type NAdamHyper } from './nadam.js';
 export { RADAM, type RAdamHyper } from './radam.js';
 export { RMSPROP, type RmspropHyper } from './rmsprop.js';
+export { SCHEDULEFREE_ADAMW, type ScheduleFreeAdamWHyper } from './schedulefree-adamw.js';
 export { SGD_RULE, type SgdHyper } from './sgd.js';
 export { check, groupKeys, packGroup, resolveHyper, type FieldCheck, type HostState, type HyperValue, type RuleSpec } from './spec.js';
 
@@ -39,6 +41,7 @@ export const RULES = Object.freeze({
   radam: RADAM,
   lion: LION,
   lamb: LAMB,
+  'schedulefree-adamw': SCHEDULEFREE_ADAMW,
 } as const satisfies Record<string, RuleSpec>);
 
 /** The optimizer a trace or checkpoint comes from: a key of the rule registry. */

@@ -57,6 +57,17 @@ export interface RuleSpec<R extends Record<string, HyperValue> = Record<string, 
   readonly host?: HostState<R>;
   /** The gradient norm refinement weighs this rule's steps by (`'l2'` for SGD, `'l1'` for Adam-type). */
   readonly refineNorm: 'l1' | 'l2';
+  /**
+   * False for a rule whose run has no schedule to refine (schedule-free AdamW): refining its
+   * trace throws. Default true.
+   */
+  readonly refinable?: boolean;
+  /**
+   * True for a rule whose parameters hold a different point in train and eval mode
+   * (schedule-free AdamW: y and x). The optimizer then has a mode, saved in checkpoints, and
+   * stepping in eval mode throws. Default false.
+   */
+  readonly trainEvalModes?: boolean;
 }
 
 /** The option keys of a rule's groups: `lr` and its hyperparameters. */

@@ -230,6 +230,7 @@ function mdTable(header, rows, { left = false } = {}) {
 }
 
 export function markdownReport(results) {
+  const missing = unavailableContenders(results);
   const m = results.machine;
   const ids = contenderIds(results);
   const L = [];

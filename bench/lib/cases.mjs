@@ -119,7 +119,7 @@ export async function runCase(scenarioId, layout, size, opts, env, estimate, onP
     try {
       const values = e.instance.read(sample);
       // a contender that runs another formula for the same work (tfjs's Adadelta) names its own reference
-      e.row.verify = verify(e.instance.reference ?? c.scenario, sample, c.data.p0, c.data.g, values, e.instance.steps);
+      e.row.verify = verify(e.instance.reference ?? c.scenario, sample, c.data.p0, c.data.g, values, e.instance.steps, c.lengths);
       if (!e.row.verify.pass) {
         e.row.status = 'void';
         e.row.reason = `wrong result: max relative error ${e.row.verify.maxRelErr.toExponential(2)} > ${e.row.verify.tolerance} after ${e.instance.steps} steps`;

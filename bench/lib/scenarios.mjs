@@ -101,6 +101,17 @@ export const SCENARIOS = {
     hp: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
     tfjs: null,
   },
+  // LAMB: three passes (reduce g; moments and Σp², Σu²; move p): p, g, m, v read and m, v
+  // written, then p, m, v read and p written: 44 B/param. Its reference needs whole tensors
+  // (referenceLamb), not sampled elements.
+  lamb: {
+    id: 'lamb',
+    label: 'LAMB',
+    rule: 'lamb',
+    bytesPerParam: 44,
+    hp: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0 },
+    tfjs: null,
+  },
   'schedulefree-adamw': {
     id: 'schedulefree-adamw',
     label: 'schedule-free AdamW',
@@ -300,10 +311,49 @@ function adaptiveReference(rule, h, p, g0, steps) {
  * Checks values read from a contender (at the sampled indices) against the reference.
  * Returns { maxRelErr, worstIndex, tolerance, pass, steps }.
  */
-export function verify(scenario, sample, p0, g, values, steps) {
+/**
+ * LAMB with weight decay 0 and a gradient held constant over the steps, in float64: the
+ * bias-corrected moments then equal g and g² exactly, so u = g / (|g| + eps) never changes and
+ * a tensor's step is p −= lr · (‖p‖ / ‖u‖) · u. Only ‖p‖ moves, through ‖p‖² and p·u, so the
+ * whole tensor's trajectory costs O(steps) once its sums are taken. Returns the parameters at
+ * the sampled indices.
+ */
+function referenceLamb(scenario, sample, p0, g, steps, lengths) {
+  const { lr, eps, weightDecay } = { ...scenario.hp };
+  if (weightDecay !== 0) throw new Error('the LAMB bench reference assumes weightDecay 0');
+  const out = new Float64Array(sample.length);
+  let start = 0;
+  for (const n of lengths) {
+    const end = start + n;
+    let pp = 0;
+    let pu = 0;
+    let uu = 0;
+    for (let i = start; i < end; i++) {
+      const u = g[i] / (Math.abs(g[i]) + eps);
+      pp += p0[i] * p0[i];
+      pu += p0[i] * u;
+      uu += u * u;
+    }
+    let moved = 0; // Σ lr·ratio_t: every element moves by −moved · u_i
+    for (let t = 0; t < steps; t++) {
+      const ratio = pp > 0 && uu > 0 ? Math.sqrt(pp) / Math.sqrt(uu) : 1;
+      const k = lr * ratio;
+      pp += -2 * k * pu + k * k * uu;
+      pu -= k * uu;
+      moved += k;
+    }
+    sample.forEach((i, s) => {
+      if (i >= start && i < end) out[s] = p0[i] - moved * (g[i] / (Math.abs(g[i]) + eps));
+    });
+    start = end;
+  }
+  return out;
+}
+
+export function verify(scenario, sample, p0, g, values, steps, lengths = [p0.length]) {
   const p0s = Float64Array.from(sample, (i) => p0[i]);
   const gs = Float64Array.from(sample, (i) => g[i]);
-  const ref = referenceParams(scenario, p0s, gs, steps);
+  const ref = scenario.rule === 'lamb' ? referenceLamb(scenario, sample, p0, g, steps, lengths) : referenceParams(scenario, p0s, gs, steps);
   let maxRelErr = 0;
   let worstIndex = -1;
   for (let k = 0; k < sample.length; k++) {

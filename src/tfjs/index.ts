@@ -91,6 +91,10 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
+/** getWeights names of a rule's host state (`<prefix><group>/<key>`) and of the schedule-free mode. */
+const HOST_PREFIX = 'fused-optim/host/';
+const MODE_WEIGHT = 'fused-optim/mode';
+
 /** getWeights names of the state arrays of `stateDict()`: `<variable>/<suffix>` (other rules: the state name). */
 const STATE_SUFFIX: Record<string, string> = { expAvg: 'm', expAvgSq: 'v', momentumBuffer: 'momentum' };
 
@@ -456,7 +460,10 @@ export class FusedTfOptimizer extends tf.Optimizer {
   /**
    * `[iter, applied, ...state]`: the step counter, the count of applied (not skipped) steps
    * that drives bias correction, and the optimizer state of each variable in arena order
-   * (`<name>/m`, `<name>/v` for Adam(W); `<name>/momentum` for SGD with momentum).
+   * (`<name>/m`, `<name>/v` for Adam(W); `<name>/momentum` for SGD with momentum; the state
+   * name for the other rules), then a rule's host state (`fused-optim/host/<group>/<key>`, a
+   * float64 as two int32 words: NAdam's μ product, schedule-free AdamW's weight sum) and
+   * schedule-free AdamW's mode (`fused-optim/mode`, 1 for eval).
    */
   override async getWeights(): Promise<NamedTensor[]> {
     this.#live();
@@ -468,6 +475,14 @@ export class FusedTfOptimizer extends tf.Optimizer {
     for (const key of this.#stateKeys(sd.state)) {
       sd.state[key].forEach((a, i) => out.push({ name: `${this.#names[i]}/${STATE_SUFFIX[key] ?? key}`, tensor: tf.tensor(a, this.#variables[i].shape) }));
     }
+    // A rule's host state (NAdam's μ product, schedule-free AdamW's weight sum): doubles, kept
+    // exactly as the two 32-bit words of each value (tfjs has no float64 tensors).
+    (sd.groups ?? []).forEach((g, gi) => {
+      for (const [key, value] of Object.entries(g.hostState ?? {})) {
+        out.push({ name: `${HOST_PREFIX}${gi}/${key}`, tensor: tf.tensor1d(new Int32Array(Float64Array.of(value).buffer), 'int32') });
+      }
+    });
+    if (sd.mode !== undefined) out.push({ name: MODE_WEIGHT, tensor: tf.scalar(sd.mode === 'eval' ? 1 : 0, 'int32') });
     return out;
   }
 
@@ -502,6 +517,17 @@ export class FusedTfOptimizer extends tf.Optimizer {
         a.set(t.dataSync() as Float32Array);
       });
     }
+    (sd.groups ?? []).forEach((g, gi) => {
+      if (!g.hostState) return;
+      for (const key of Object.keys(g.hostState)) {
+        const t = byName.get(`${HOST_PREFIX}${gi}/${key}`);
+        if (t === undefined) continue;
+        if (t.size !== 2 || t.dtype !== 'int32') throw new RangeError(`Expected the optimizer weight '${HOST_PREFIX}${gi}/${key}' to be 2 int32 words (a float64) but received ${t.dtype} of shape [${t.shape.join(', ')}]`);
+        g.hostState[key] = new Float64Array(Int32Array.from(t.dataSync() as Int32Array).buffer)[0];
+      }
+    });
+    const mode = byName.get(MODE_WEIGHT);
+    if (mode !== undefined && sd.mode !== undefined) sd.mode = mode.dataSync()[0] === 1 ? 'eval' : 'train';
     fused.loadStateDict(sd);
   }
 

@@ -23,16 +23,16 @@ import { afterAll, describe, expect, test } from 'vitest';
 
 import { Adam, Lion, buildInfo } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
-import { expectSameBits, refLionApply, refLionApplyF32, sameBits, type RefLionOptions } from './support/ref-nadam-radam-lion.js';
+import { refLionApply, refLionApplyF32, sameBits, type RefLionOptions } from './support/ref-nadam-radam-lion.js';
 import {
   expectCheckpointResumesBitwise,
   expectCloseByGroup,
-  expectSameBitsAcrossSimdAndThreads,
-  expectSameStateBits,
+  expectCudaMatchesCpu,
+  expectRuleDeterministic,
+  expectSkippedStepInvisible,
   expectTfAdapterMatchesClass,
   propertyLength,
   stepAndDecide,
-  stepWith,
   testBadInputs,
   type BadInputCase,
 } from './support/rule-harness.js';
@@ -156,49 +156,20 @@ test('half of Adam\'s state: one slot, 4 bytes per parameter', () => {
 });
 
 test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
-  const r = rng(seed + 1);
-  const lengths = [1, 15, 16, 17, 70_001];
-  const init = lengths.map((n) => randomF32(n, r));
-  for (const maxGradNorm of [null, 1e6]) {
-    expectSameBitsAcrossSimdAndThreads(
-      'rules.lion',
-      `maxGradNorm ${maxGradNorm}`,
-      (threads) => new Lion([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.5, weightDecay: 0.1 }], { lr: 1e-2, maxGradNorm, threads }),
-      (opt) => {
-        const rr = rng(seed + 2);
-        for (let t = 0; t < 5; t++) {
-          lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
-          opt.step();
-        }
-      },
-    );
-  }
+  expectRuleDeterministic('rules.lion', seed, 5, (init, maxGradNorm, threads) => new Lion([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.5, weightDecay: 0.1 }], { lr: 1e-2, maxGradNorm, threads }));
 });
 
 test('skipNonFinite: a skipped step leaves params and state bitwise as they were', async () => {
   const r = rng(seed + 3);
   const lengths = [300, 20_000];
   const init = lengths.map((n) => randomF32(n, r));
-  const grads = Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r)));
-  const a = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
-  const b = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
-  for (let t = 0; t < 4; t++) {
-    if (t === 2) {
-      const before = a.stateDict();
-      const bad = grads[t].map((x) => x.slice());
-      bad[1][19_999] = Number.NEGATIVE_INFINITY;
-      bad.forEach((x, i) => a.setGrads(i, x));
-      expect((await a.stepAsync()).skipped).toBe(true);
-      const after = a.stateDict();
-      expect(Object.keys(after.state)).toEqual(['expAvg']);
-      expectSameStateBits(after, before);
-    }
-    for (const o of [a, b]) stepWith(o, grads[t]);
-  }
-  expect(a.appliedSteps).toBe(4);
-  expectSameBits(a, b, 'after the skipped step');
-  a.dispose();
-  b.dispose();
+  await expectSkippedStepInvisible({
+    make: () => new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 }),
+    grads: Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r))),
+    badAt: 2,
+    poison: (bad) => (bad[1][19_999] = Number.NEGATIVE_INFINITY),
+    slots: ['expAvg'],
+  });
 });
 
 test('checkpoints: save, load into a fresh optimizer, resume: the same bits', () => {
@@ -244,22 +215,13 @@ describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
     const r = rng(seed + 5);
     const lengths = [1, 1000, 40_001];
     const init = lengths.map((n) => randomF32(n, r));
-    const make = (device: 'cpu' | 'cuda'): Lion =>
-      new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true });
-    const cpu = make('cpu');
-    const gpu = make('cuda');
-    for (let t = 0; t < 6; t++) {
-      const grads = lengths.map((n) => randomF32(n, r));
-      if (t === 2) grads[2][7] = Number.NaN;
-      for (const o of [cpu, gpu]) {
-        grads.forEach((g, i) => o.setGrads(i, g));
-        o.step();
-      }
-    }
-    expect(gpu.appliedSteps).toBe(5);
-    expectSameBits(gpu, cpu, 'CUDA vs CPU');
-    cpu.dispose();
-    gpu.dispose();
+    expectCudaMatchesCpu({
+      make: (device): Lion =>
+        new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true }),
+      lengths,
+      steps: 6,
+      r,
+    });
   });
 });
 if (!buildInfo().cuda.available) console.log(`rules.lion: CUDA tests skipped: ${buildInfo().cuda.reason}`);

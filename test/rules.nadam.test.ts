@@ -27,7 +27,8 @@ import {
   assertRandomGroupsMatchFloat64,
   expectCheckpointResumesBitwise,
   expectCloseByGroup,
-  expectSameBitsAcrossSimdAndThreads,
+  expectCudaMatchesCpu,
+  expectRuleDeterministic,
   expectSameStateBits,
   expectTfAdapterMatchesClass,
   propertyLength,
@@ -129,23 +130,7 @@ test('follows PyTorch 2.x, not 1.13 (which counts μ_t twice in the momentum coe
 });
 
 test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
-  const r = rng(seed + 1);
-  const lengths = [1, 15, 16, 17, 70_001];
-  const init = lengths.map((n) => randomF32(n, r));
-  for (const maxGradNorm of [null, 1e6]) {
-    expectSameBitsAcrossSimdAndThreads(
-      'rules.nadam',
-      `maxGradNorm ${maxGradNorm}`,
-      (threads) => new NAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.8, weightDecay: 0.01 }], { lr: 1e-2, maxGradNorm, threads }),
-      (opt) => {
-        const rr = rng(seed + 2);
-        for (let t = 0; t < 5; t++) {
-          lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
-          opt.step();
-        }
-      },
-    );
-  }
+  expectRuleDeterministic('rules.nadam', seed, 5, (init, maxGradNorm, threads) => new NAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.8, weightDecay: 0.01 }], { lr: 1e-2, maxGradNorm, threads }));
 });
 
 describe('skipNonFinite: a skipped step leaves params, state and the μ product as they were', () => {
@@ -328,27 +313,18 @@ describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
     const r = rng(seed + 5);
     const lengths = [1, 1000, 40_001];
     const init = lengths.map((n) => randomF32(n, r));
-    const make = (device: 'cpu' | 'cuda'): NAdam =>
-      new NAdam([{ params: [init[0]] }, { params: [init[1]], beta1: 0.8 }, { params: [init[2]], momentumDecay: 0.1 }], {
-        lr: 1e-2,
-        device,
-        skipNonFinite: true,
-      });
-    const cpu = make('cpu');
-    const gpu = make('cuda');
-    for (let t = 0; t < 6; t++) {
-      const grads = lengths.map((n) => randomF32(n, r));
-      if (t === 2) grads[2][7] = Number.NaN;
-      for (const o of [cpu, gpu]) {
-        grads.forEach((g, i) => o.setGrads(i, g));
-        o.step();
-      }
-    }
-    expect(gpu.appliedSteps).toBe(5);
-    expect(muProducts(gpu)).toEqual(muProducts(cpu));
-    expectSameBits(gpu, cpu, 'CUDA vs CPU');
-    cpu.dispose();
-    gpu.dispose();
+    expectCudaMatchesCpu({
+      make: (device): NAdam =>
+        new NAdam([{ params: [init[0]] }, { params: [init[1]], beta1: 0.8 }, { params: [init[2]], momentumDecay: 0.1 }], {
+          lr: 1e-2,
+          device,
+          skipNonFinite: true,
+        }),
+      lengths,
+      steps: 6,
+      r,
+      check: (gpu, cpu) => expect(muProducts(gpu)).toEqual(muProducts(cpu)),
+    });
   });
 });
 if (!buildInfo().cuda.available) console.log(`rules.nadam: CUDA tests skipped: ${buildInfo().cuda.reason}`);

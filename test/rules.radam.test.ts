@@ -20,17 +20,17 @@ import { afterAll, describe, expect, test } from 'vitest';
 
 import { RAdam, buildInfo } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
-import { closeError, expectSameBits, refRAdamApply, refRho, type RefRAdamOptions } from './support/ref-nadam-radam-lion.js';
+import { closeError, refRAdamApply, refRho, type RefRAdamOptions } from './support/ref-nadam-radam-lion.js';
 import {
   assertRandomGroupsMatchFloat64,
   expectCheckpointResumesBitwise,
   expectCloseByGroup,
-  expectSameBitsAcrossSimdAndThreads,
-  expectSameStateBits,
+  expectCudaMatchesCpu,
+  expectRuleDeterministic,
+  expectSkippedStepInvisible,
   expectTfAdapterMatchesClass,
   propertyLength,
   stepAndDecide,
-  stepWith,
   testBadInputs,
   type BadInputCase,
 } from './support/rule-harness.js';
@@ -92,51 +92,21 @@ describe('RAdam against float64 (three groups, 8 steps: both variants)', () => {
 });
 
 test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
-  const r = rng(seed + 1);
-  const lengths = [1, 15, 16, 17, 70_001];
-  const init = lengths.map((n) => randomF32(n, r));
-  for (const maxGradNorm of [null, 1e6]) {
-    expectSameBitsAcrossSimdAndThreads(
-      'rules.radam',
-      `maxGradNorm ${maxGradNorm}`,
-      (threads) => new RAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta2: 0.5, weightDecay: 0.01 }], { lr: 1e-2, maxGradNorm, threads }),
-      (opt) => {
-        const rr = rng(seed + 2);
-        for (let t = 0; t < 7; t++) {
-          lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
-          opt.step();
-        }
-      },
-    );
-  }
+  expectRuleDeterministic('rules.radam', seed, 7, (init, maxGradNorm, threads) => new RAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta2: 0.5, weightDecay: 0.01 }], { lr: 1e-2, maxGradNorm, threads }));
 });
 
 test('skipNonFinite: a skipped step changes nothing and does not count (the rectification starts one step later)', async () => {
   const r = rng(seed + 3);
   const lengths = [300, 20_000];
   const init = lengths.map((n) => randomF32(n, r));
-  const grads = Array.from({ length: 7 }, () => lengths.map((n) => randomF32(n, r)));
-  const make = (): RAdam => new RAdam(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
-  const a = make();
-  const b = make();
-  for (let t = 0; t < 7; t++) {
-    if (t === 4) {
-      const before = a.stateDict();
-      const bad = grads[t].map((x) => x.slice());
-      bad[0][5] = Number.POSITIVE_INFINITY;
-      bad.forEach((x, i) => a.setGrads(i, x));
-      expect((await a.stepAsync()).skipped).toBe(true);
-      const after = a.stateDict();
-      expect(Object.keys(after.state)).toEqual(['expAvg', 'expAvgSq']);
-      expectSameStateBits(after, before);
-    }
-    for (const o of [a, b]) stepWith(o, grads[t]);
-  }
-  expect(a.appliedSteps).toBe(7);
-  expect(a.iteration).toBe(8);
-  expectSameBits(a, b, 'after the skipped step');
-  a.dispose();
-  b.dispose();
+  await expectSkippedStepInvisible({
+    make: () => new RAdam(init, { lr: 1e-2, skipNonFinite: true, threads: 2 }),
+    grads: Array.from({ length: 7 }, () => lengths.map((n) => randomF32(n, r))),
+    badAt: 4,
+    poison: (bad) => (bad[0][5] = Number.POSITIVE_INFINITY),
+    slots: ['expAvg', 'expAvgSq'],
+    check: (a) => expect(a.iteration).toBe(8),
+  });
 });
 
 test('checkpoints: save, load into a fresh optimizer, resume across the rectification: the same bits', () => {
@@ -232,22 +202,13 @@ describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
     const r = rng(seed + 5);
     const lengths = [1, 1000, 40_001];
     const init = lengths.map((n) => randomF32(n, r));
-    const make = (device: 'cpu' | 'cuda'): RAdam =>
-      new RAdam([{ params: [init[0]] }, { params: [init[1]], beta2: 0.5 }, { params: [init[2]], weightDecay: 0.01 }], { lr: 1e-2, device, skipNonFinite: true });
-    const cpu = make('cpu');
-    const gpu = make('cuda');
-    for (let t = 0; t < 9; t++) {
-      const grads = lengths.map((n) => randomF32(n, r));
-      if (t === 2) grads[2][7] = Number.NaN;
-      for (const o of [cpu, gpu]) {
-        grads.forEach((g, i) => o.setGrads(i, g));
-        o.step();
-      }
-    }
-    expect(gpu.appliedSteps).toBe(8);
-    expectSameBits(gpu, cpu, 'CUDA vs CPU');
-    cpu.dispose();
-    gpu.dispose();
+    expectCudaMatchesCpu({
+      make: (device): RAdam =>
+        new RAdam([{ params: [init[0]] }, { params: [init[1]], beta2: 0.5 }, { params: [init[2]], weightDecay: 0.01 }], { lr: 1e-2, device, skipNonFinite: true }),
+      lengths,
+      steps: 9,
+      r,
+    });
   });
 });
 if (!buildInfo().cuda.available) console.log(`rules.radam: CUDA tests skipped: ${buildInfo().cuda.reason}`);

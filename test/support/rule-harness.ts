@@ -273,3 +273,104 @@ export function assertRandomGroupsMatchFloat64<G extends { lengths: number[] }>(
     { seed: o.seed, numRuns: o.numRuns },
   );
 }
+
+/**
+ * The determinism check of test/rules.{nadam,radam,lion}.test.ts: tensors of lengths 1, 15,
+ * 16, 17 and 70 001 (SIMD tails, several chunks) drawn from `rng(seed + 1)`; for maxGradNorm
+ * null (one pass) and 1e6 (two passes), `steps` steps of gradients drawn from `rng(seed + 2)`
+ * on every SIMD level × threads 1 and 2 must give the same bits (expectSameBitsAcrossSimdAndThreads).
+ */
+export function expectRuleDeterministic<O extends AnyOptimizer>(
+  label: string,
+  seed: number,
+  steps: number,
+  make: (init: Float32Array[], maxGradNorm: number | null, threads: number) => O,
+): void {
+  const r = rng(seed + 1);
+  const lengths = [1, 15, 16, 17, 70_001];
+  const init = lengths.map((n) => randomF32(n, r));
+  for (const maxGradNorm of [null, 1e6]) {
+    expectSameBitsAcrossSimdAndThreads(
+      label,
+      `maxGradNorm ${maxGradNorm}`,
+      (threads) => make(init, maxGradNorm, threads),
+      (opt) => {
+        const rr = rng(seed + 2);
+        for (let t = 0; t < steps; t++) {
+          lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
+          opt.step();
+        }
+      },
+    );
+  }
+}
+
+/**
+ * A skipped step is invisible: `a` and `b` (both `make()`, with skipNonFinite) take the same
+ * gradient sets, except that before set `badAt` `a` also takes a copy poisoned by `poison`
+ * through stepAsync, which must report skipped and leave `a`'s parameters and every state
+ * slot (named `slots`) bitwise as they were; in the end `a` must have applied `grads.length`
+ * steps and hold `b`'s bits. `check(a, b)` may assert more before both are disposed.
+ */
+export async function expectSkippedStepInvisible<O extends AnyOptimizer>(o: {
+  make: () => O;
+  grads: readonly Float32Array[][];
+  badAt: number;
+  poison: (bad: Float32Array[]) => void;
+  slots: string[];
+  check?: (a: O, b: O) => void;
+}): Promise<void> {
+  const a = o.make();
+  const b = o.make();
+  try {
+    for (let t = 0; t < o.grads.length; t++) {
+      if (t === o.badAt) {
+        const before = a.stateDict();
+        const bad = o.grads[t].map((x) => x.slice());
+        o.poison(bad);
+        bad.forEach((x, i) => a.setGrads(i, x));
+        expect((await a.stepAsync()).skipped).toBe(true);
+        const after = a.stateDict();
+        expect(Object.keys(after.state)).toEqual(o.slots);
+        expectSameStateBits(after, before);
+      }
+      for (const x of [a, b]) stepWith(x, o.grads[t]);
+    }
+    expect(a.appliedSteps).toBe(o.grads.length);
+    o.check?.(a, b);
+    expectSameBits(a, b, 'after the skipped step');
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+/**
+ * CUDA against the CPU: `make('cpu')` and `make('cuda')` (with skipNonFinite) take `steps`
+ * gradient sets drawn from `r` for tensors of `lengths`, the third set with a NaN in the last
+ * tensor (skipped); the device must have applied `steps − 1` steps and hold the CPU's bits.
+ * `check(gpu, cpu)` may assert more before both are disposed.
+ */
+export function expectCudaMatchesCpu<O extends AnyOptimizer>(o: {
+  make: (device: 'cpu' | 'cuda') => O;
+  lengths: number[];
+  steps: number;
+  r: () => number;
+  check?: (gpu: O, cpu: O) => void;
+}): void {
+  const cpu = o.make('cpu');
+  const gpu = o.make('cuda');
+  try {
+    for (let t = 0; t < o.steps; t++) {
+      const grads = o.lengths.map((n) => randomF32(n, o.r));
+      if (t === 2) grads[o.lengths.length - 1][7] = Number.NaN;
+      for (const x of [cpu, gpu]) stepWith(x, grads);
+    }
+    expect(gpu.appliedSteps).toBe(o.steps - 1);
+    o.check?.(gpu, cpu);
+    expectSameBits(gpu, cpu, 'CUDA vs CPU');
+  } finally {
+    cpu.dispose();
+    gpu.dispose();
+  }
+}

@@ -31,9 +31,11 @@ import {
   expectRuleDeterministic,
   expectSkippedStepInvisible,
   expectTfAdapterMatchesClass,
+  FLOAT64_CASES,
   propertyLength,
   stepAndDecide,
   testBadInputs,
+  threeGroupData,
   type BadInputCase,
 } from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
@@ -47,25 +49,19 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-lion-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('Lion against float64 (three groups, 8 steps)', () => {
-  for (const [maxGradNorm, gradScale] of [
-    [null, 1],
-    [0.5, 0.5],
-  ] as const) {
+  for (const [maxGradNorm, gradScale] of FLOAT64_CASES) {
     test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
-      const r = rng(seed);
-      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const { r, lengths, init, p, zeros } = threeGroupData(seed);
       const cfg: Omit<RefLionOptions, 'gradScale'>[] = [
         { ...DEFAULTS, lr: 3e-3, weightDecay: 0.1 },
         { ...DEFAULTS, lr: 1e-3 },
         { ...DEFAULTS, lr: 3e-3, beta1: 0.5, beta2: 0.9 },
       ];
-      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
       const opt = new Lion(
         [{ params: init[0], weightDecay: 0.1 }, { params: init[1], lr: 1e-3 }, { params: init[2], beta1: 0.5, beta2: 0.9 }],
         { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
       );
-      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const m = zeros();
       const ambiguous = lengths.map((g) => g.map((n) => new Uint8Array(n)));
       for (let t = 1; t <= STEPS; t++) {
         const grads = lengths.map((g) => g.map((n) => randomF32(n, r, 0.5)));
@@ -212,15 +208,11 @@ describe('bad inputs: typed errors naming the option', () => {
 
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, clipping and a skipped step: the same bits', () => {
-    const r = rng(seed + 5);
-    const lengths = [1, 1000, 40_001];
-    const init = lengths.map((n) => randomF32(n, r));
     expectCudaMatchesCpu({
-      make: (device): Lion =>
+      seed: seed + 5,
+      make: (init, device): Lion =>
         new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true }),
-      lengths,
       steps: 6,
-      r,
     });
   });
 });

@@ -31,9 +31,11 @@ import {
   expectRuleDeterministic,
   expectSameStateBits,
   expectTfAdapterMatchesClass,
+  FLOAT64_CASES,
   propertyLength,
   stepAndDecide,
   testBadInputs,
+  threeGroupData,
   type BadInputCase,
 } from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
@@ -51,19 +53,14 @@ function muProducts(opt: NAdam): number[] {
 }
 
 describe('NAdam against float64 (three groups, 8 steps)', () => {
-  for (const [maxGradNorm, gradScale] of [
-    [null, 1],
-    [0.5, 0.5],
-  ] as const) {
+  for (const [maxGradNorm, gradScale] of FLOAT64_CASES) {
     test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
-      const r = rng(seed);
-      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const { r, lengths, init, p, zeros } = threeGroupData(seed);
       const cfg: Omit<RefNAdamOptions, 'gradScale'>[] = [
         { ...DEFAULTS, lr: 3e-3, weightDecay: 0.01 },
         { ...DEFAULTS, lr: 1e-3, momentumDecay: 0.05 },
         { ...DEFAULTS, lr: 3e-3, beta1: 0.8, beta2: 0.99, eps: 1e-6 },
       ];
-      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
       const opt = new NAdam(
         [
           { params: init[0], weightDecay: 0.01 },
@@ -73,9 +70,8 @@ describe('NAdam against float64 (three groups, 8 steps)', () => {
         { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
       );
       expect(opt.groups.map((g) => g.tensors)).toEqual([[0, 1], [2, 3], [4]]);
-      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
-      const v = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const m = zeros();
+      const v = zeros();
       const mu = cfg.map(() => ({ product: 1 }));
       for (let t = 1; t <= STEPS; t++) {
         if (t === 5) {
@@ -310,19 +306,15 @@ describe.skipIf(!fs.existsSync(fixture))('PyTorch vectors (test/fixtures/nadam-t
 
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, clipping and a skipped step: the same bits, the same μ product', () => {
-    const r = rng(seed + 5);
-    const lengths = [1, 1000, 40_001];
-    const init = lengths.map((n) => randomF32(n, r));
     expectCudaMatchesCpu({
-      make: (device): NAdam =>
+      seed: seed + 5,
+      make: (init, device): NAdam =>
         new NAdam([{ params: [init[0]] }, { params: [init[1]], beta1: 0.8 }, { params: [init[2]], momentumDecay: 0.1 }], {
           lr: 1e-2,
           device,
           skipNonFinite: true,
         }),
-      lengths,
       steps: 6,
-      r,
       check: (gpu, cpu) => expect(muProducts(gpu)).toEqual(muProducts(cpu)),
     });
   });

@@ -29,9 +29,11 @@ import {
   expectRuleDeterministic,
   expectSkippedStepInvisible,
   expectTfAdapterMatchesClass,
+  FLOAT64_CASES,
   propertyLength,
   stepAndDecide,
   testBadInputs,
+  threeGroupData,
   type BadInputCase,
 } from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
@@ -51,19 +53,14 @@ test('the rectification starts at step 6 for β2 0.999 and 0.9, never for β2 0.
 });
 
 describe('RAdam against float64 (three groups, 8 steps: both variants)', () => {
-  for (const [maxGradNorm, gradScale] of [
-    [null, 1],
-    [0.5, 0.5],
-  ] as const) {
+  for (const [maxGradNorm, gradScale] of FLOAT64_CASES) {
     test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
-      const r = rng(seed);
-      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const { r, lengths, init, p, zeros } = threeGroupData(seed);
       const cfg: Omit<RefRAdamOptions, 'gradScale'>[] = [
         { ...DEFAULTS, lr: 3e-3, weightDecay: 0.01 },
         { ...DEFAULTS, lr: 1e-3, beta2: 0.5 },
         { ...DEFAULTS, lr: 3e-3, beta1: 0.8, beta2: 0.9, eps: 1e-3 },
       ];
-      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
       const opt = new RAdam(
         [
           { params: init[0], weightDecay: 0.01 },
@@ -73,9 +70,8 @@ describe('RAdam against float64 (three groups, 8 steps: both variants)', () => {
         { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
       );
       expect(opt.groups.map((g) => g.tensors)).toEqual([[0, 1], [2, 3], [4]]);
-      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
-      const v = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const m = zeros();
+      const v = zeros();
       for (let t = 1; t <= STEPS; t++) {
         const grads = lengths.map((g) => g.map((n) => randomF32(n, r, 0.5)));
         const { d } = stepAndDecide(opt, grads, gradScale, maxGradNorm);
@@ -199,15 +195,11 @@ describe.skipIf(!fs.existsSync(fixture))('PyTorch vectors (test/fixtures/radam-t
 
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, both variants, clipping and a skipped step: the same bits', () => {
-    const r = rng(seed + 5);
-    const lengths = [1, 1000, 40_001];
-    const init = lengths.map((n) => randomF32(n, r));
     expectCudaMatchesCpu({
-      make: (device): RAdam =>
+      seed: seed + 5,
+      make: (init, device): RAdam =>
         new RAdam([{ params: [init[0]] }, { params: [init[1]], beta2: 0.5 }, { params: [init[2]], weightDecay: 0.01 }], { lr: 1e-2, device, skipNonFinite: true }),
-      lengths,
       steps: 9,
-      r,
     });
   });
 });

@@ -346,24 +346,26 @@ export async function expectSkippedStepInvisible<O extends AnyOptimizer>(o: {
 }
 
 /**
- * CUDA against the CPU: `make('cpu')` and `make('cuda')` (with skipNonFinite) take `steps`
- * gradient sets drawn from `r` for tensors of `lengths`, the third set with a NaN in the last
- * tensor (skipped); the device must have applied `steps − 1` steps and hold the CPU's bits.
+ * CUDA against the CPU: tensors of lengths 1, 1000 and 40 001 drawn from `rng(seed)`;
+ * `make(init, 'cpu')` and `make(init, 'cuda')` (with skipNonFinite) take `steps` gradient sets
+ * drawn from the same generator, the third with a NaN in the last tensor (skipped); the device must have applied `steps − 1` steps and hold the CPU's bits.
  * `check(gpu, cpu)` may assert more before both are disposed.
  */
 export function expectCudaMatchesCpu<O extends AnyOptimizer>(o: {
-  make: (device: 'cpu' | 'cuda') => O;
-  lengths: number[];
+  seed: number;
+  make: (init: Float32Array[], device: 'cpu' | 'cuda') => O;
   steps: number;
-  r: () => number;
   check?: (gpu: O, cpu: O) => void;
 }): void {
-  const cpu = o.make('cpu');
-  const gpu = o.make('cuda');
+  const r = rng(o.seed);
+  const lengths = [1, 1000, 40_001];
+  const init = lengths.map((n) => randomF32(n, r));
+  const cpu = o.make(init, 'cpu');
+  const gpu = o.make(init, 'cuda');
   try {
     for (let t = 0; t < o.steps; t++) {
-      const grads = o.lengths.map((n) => randomF32(n, o.r));
-      if (t === 2) grads[o.lengths.length - 1][7] = Number.NaN;
+      const grads = lengths.map((n) => randomF32(n, r));
+      if (t === 2) grads[2][7] = Number.NaN;
       for (const x of [cpu, gpu]) stepWith(x, grads);
     }
     expect(gpu.appliedSteps).toBe(o.steps - 1);
@@ -373,4 +375,30 @@ export function expectCudaMatchesCpu<O extends AnyOptimizer>(o: {
     cpu.dispose();
     gpu.dispose();
   }
+}
+
+/** The clipping cases of the float64 comparisons: [maxGradNorm, gradScale]. */
+export const FLOAT64_CASES = [
+  [null, 1],
+  [0.5, 0.5],
+] as const;
+
+/**
+ * The data of the three-group float64 comparisons: tensors of lengths [1000, 17], [33, 40 001]
+ * and [5] (SIMD tails, a tensor over three 16384-element chunks), initial values drawn from
+ * `r = rng(seed)` (which the test goes on drawing gradients from), their float64 copies `p`,
+ * and `zeros()` for float64 state of the same shape.
+ */
+export function threeGroupData(seed: number): {
+  r: () => number;
+  lengths: number[][];
+  init: Float32Array[][];
+  p: Float64Array[][];
+  zeros: () => Float64Array[][];
+} {
+  const r = rng(seed);
+  const lengths = [[1000, 17], [33, 40_001], [5]];
+  const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
+  const p = init.map((g) => g.map((a) => Float64Array.from(a)));
+  return { r, lengths, init, p, zeros: () => lengths.map((g) => g.map((n) => new Float64Array(n))) };
 }

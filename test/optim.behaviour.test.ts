@@ -20,6 +20,7 @@ import {
   type SimdLevel,
 } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
+import { testBadInputs, type BadInputCase } from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
 
 // A fixed seed; FUSED_OPTIM_TEST_SEED explores other data or replays a run.
@@ -247,7 +248,7 @@ describe('optimizer object', () => {
 
 describe('bad input throws TypeError/RangeError naming the argument', () => {
   const f = () => new Float32Array(4);
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['params not a Float32Array', () => adamStep([1, 2] as never, f(), f(), f(), { step: 1 }), TypeError, /params/],
     ['grads Float64Array', () => adamStep(f(), new Float64Array(4) as never, f(), f(), { step: 1 }), TypeError, /grads/],
     ['mismatched lengths', () => adamStep(f(), new Float32Array(5), f(), f(), { step: 1 }), RangeError, /length 4 .*for grads but received Float32Array\(5\)/],
@@ -285,18 +286,7 @@ describe('bad input throws TypeError/RangeError naming the argument', () => {
     ['setThreads 0', () => setThreads(0), RangeError, /threads/],
     ['setSimd unknown', () => setSimd('sse9' as never), RangeError, /level/],
   ];
-  for (const [name, call, type, msg] of cases) {
-    test(name, () => {
-      let err: unknown;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(type);
-      expect((err as Error).message).toMatch(msg);
-    });
-  }
+  testBadInputs(cases);
 
   test('class methods validate index and data', () => {
     const opt = new Adam([4, 2]);

@@ -23,9 +23,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { Adadelta, Adagrad, Adamax, RMSprop, buildInfo, setSimd, type FusedOptimizer, type SimdLevel } from '../src/index.js';
-import { randomF32, refDecide, rng } from './support/reference.js';
+import { Adadelta, Adagrad, Adamax, RMSprop, type FusedOptimizer } from '../src/index.js';
+import { randomF32, refDecide, rng, scaledError } from './support/reference.js';
 import { STATE_NAMES, initialState, refAdaptiveApply, usedSlots, type AdaptiveHyper, type AdaptiveKind } from './support/reference-adaptive.js';
+import { expectCheckpointResumesBitwise, expectSameBitsAcrossSimdAndThreads, stepWith, testBadInputs, type BadInputCase } from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
 
 const SEED = testSeed('rules.adaptive', 20261212);
@@ -57,21 +58,9 @@ const GROUPS: Record<AdaptiveKind, { base: Record<string, number | boolean>; gro
   },
 };
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let big = 0;
-  for (let i = 0; i < expected.length; i++) big = Math.max(big, Math.abs(expected[i]));
-  const floor = Math.max(1e-2 * big, 1e-30);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
-    if (!(err <= worst)) worst = err;
-  }
-  return worst;
-}
+const close = scaledError;
 
-const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-/** Bit for bit, except that any NaN equals any NaN (the sign and payload of a NaN are not specified). */
+/** Bit for bit (the fuzz's comparison with the float32 emulation), except that any NaN equals any NaN (the sign and payload of a NaN are not specified). */
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -172,37 +161,20 @@ function checkAgainstFloat64(s: RunSetup, seed: number): void {
 }
 
 describe('determinism: the same bits for 1 and 2 threads and on every SIMD level', () => {
-  const levels = buildInfo().simdSupported as SimdLevel[];
-  const initial = buildInfo().simd as SimdLevel;
   test.each(KINDS)('%s', (kind) => {
     const r = rng(SEED + 200 + KINDS.indexOf(kind));
     const lengths = [70_001, 3, 40_000, 17];
     const init = lengths.map((n) => randomF32(n, r));
     const gradSeq = Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r)));
     const { base, groups } = GROUPS[kind];
-    const run = (threads: number, simd: SimdLevel): Buffer[] => {
-      setSimd(simd);
-      try {
-        const opt = new CLASSES[kind]([{ params: init.slice(0, 2), ...groups[1] }, { params: init.slice(2), ...groups[2] }] as never, { ...base, threads } as never);
-        for (const gs of gradSeq) {
-          gs.forEach((g, i) => opt.setGrads(i, g));
-          opt.step();
-        }
-        const st = opt.stateDict().state;
-        const out = [...lengths.map((_, i) => bytes(opt.readParams(i))), ...Object.values(st).flat().map(bytes)];
-        opt.dispose();
-        return out;
-      } finally {
-        setSimd(initial);
-      }
-    };
-    const ref = run(1, initial);
-    for (const simd of levels) {
-      for (const threads of [1, 2]) {
-        const got = run(threads, simd);
-        got.forEach((b, i) => expect(b.equals(ref[i]), `${simd}, ${threads} threads, array ${i}`).toBe(true));
-      }
-    }
+    expectSameBitsAcrossSimdAndThreads(
+      `rules.adaptive ${kind}`,
+      'params and state',
+      (threads) => new CLASSES[kind]([{ params: init.slice(0, 2), ...groups[1] }, { params: init.slice(2), ...groups[2] }] as never, { ...base, threads } as never),
+      (opt) => {
+        for (const gs of gradSeq) stepWith(opt, gs);
+      },
+    );
   });
 });
 
@@ -294,34 +266,23 @@ describe('checkpoints: a round trip continues bit for bit', () => {
   test.each(KINDS)('%s', (kind) => {
     const r = rng(SEED + 300 + KINDS.indexOf(kind));
     const { base, groups } = GROUPS[kind];
-    const make = (): FusedOptimizer<object> =>
-      new CLASSES[kind]([{ params: [5, 7], ...groups[0] }, { params: [9], ...groups[2] }] as never, { ...base, lr: (t: number) => (base.lr as number) / (1 + t) } as never);
-    const a = make();
-    const b = make();
-    const grads = () => [randomF32(5, r), randomF32(7, r), randomF32(9, r)];
-    const step = (o: FusedOptimizer<object>, g: Float32Array[]) => {
-      g.forEach((x, i) => o.setGrads(i, x));
-      o.step();
-    };
-    for (let t = 0; t < 3; t++) step(a, grads());
     const file = path.join(tmp, `${kind}.ckpt`);
-    a.saveSync(file);
-    b.loadSync(file);
-    expect(b.appliedSteps).toBe(3);
-    expect(b.groups.map((g) => g.hyperparameters)).toEqual(a.groups.map((g) => g.hyperparameters));
-    for (let t = 0; t < 3; t++) {
-      const g = grads();
-      step(a, g);
-      step(b, g);
-    }
-    for (let i = 0; i < 3; i++) expect(bytes(b.readParams(i)).equals(bytes(a.readParams(i)))).toBe(true);
-    const sa = a.stateDict().state;
-    const sb = b.stateDict().state;
-    for (const name of STATE_NAMES[kind]) for (let i = 0; i < 3; i++) expect(bytes(sb[name][i]).equals(bytes(sa[name][i]))).toBe(true);
+    expectCheckpointResumesBitwise({
+      make: () =>
+        new CLASSES[kind]([{ params: [5, 7], ...groups[0] }, { params: [9], ...groups[2] }] as never, { ...base, lr: (t: number) => (base.lr as number) / (1 + t) } as never),
+      grads: Array.from({ length: 6 }, () => [randomF32(5, r), randomF32(7, r), randomF32(9, r)]),
+      saveAfter: 3,
+      file,
+      afterLoad: ({ a, fromFile }) => {
+        expect(fromFile.appliedSteps).toBe(3);
+        expect(fromFile.groups.map((g) => g.hyperparameters)).toEqual(a.groups.map((g) => g.hyperparameters));
+        expect(Object.keys(fromFile.stateDict().state)).toEqual(STATE_NAMES[kind]);
+      },
+    });
     // a checkpoint of one rule does not load into another
     const other = new CLASSES[kind === 'adagrad' ? 'adadelta' : 'adagrad']([{ params: [5, 7] }, { params: [9] }] as never);
     expect(() => other.loadSync(file)).toThrow();
-    for (const o of [a, b, other]) o.dispose();
+    other.dispose();
   });
 
   test("Adagrad's initial accumulator comes from its group; a checkpoint carries the accumulated sum", () => {
@@ -334,7 +295,7 @@ describe('checkpoints: a round trip continues bit for bit', () => {
 });
 
 describe('bad inputs: typed errors naming the option and the value', () => {
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['Adagrad lrDecay < 0', () => new Adagrad([2], { lrDecay: -1 }), RangeError, /options\.lrDecay.*-1/],
     ['Adagrad initialAccumulatorValue NaN', () => new Adagrad([2], { initialAccumulatorValue: Number.NaN }), RangeError, /options\.initialAccumulatorValue.*NaN/],
     ['Adagrad eps a string', () => new Adagrad([2], { eps: '1e-10' as never }), TypeError, /options\.eps.*'1e-10'/],
@@ -359,18 +320,7 @@ describe('bad inputs: typed errors naming the option and the value', () => {
       }
     }, RangeError, /options\.alpha.*2/],
   ];
-  for (const [name, fn, Ctor, message] of cases) {
-    test(name, () => {
-      let err: unknown;
-      try {
-        (fn() as { dispose?: () => void })?.dispose?.();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(Ctor);
-      expect((err as Error).message).toMatch(message);
-    });
-  }
+  testBadInputs(cases);
 
   test('defaults are torch.optim\'s', () => {
     const d = (o: FusedOptimizer<object>) => {

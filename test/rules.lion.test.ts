@@ -21,9 +21,23 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { Adam, Lion, buildInfo, decodeCheckpoint, encodeCheckpoint, setSimd, type SimdLevel } from '../src/index.js';
+import { Adam, Lion, buildInfo } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
-import { closeError, decide, expectSameBits, refLionApply, refLionApplyF32, sameBits, type RefLionOptions } from './support/ref-nadam-radam-lion.js';
+import { refLionApply, refLionApplyF32, sameBits, type RefLionOptions } from './support/ref-nadam-radam-lion.js';
+import {
+  expectCheckpointResumesBitwise,
+  expectCloseByGroup,
+  expectCudaMatchesCpu,
+  expectRuleDeterministic,
+  expectSkippedStepInvisible,
+  expectTfAdapterMatchesClass,
+  FLOAT64_CASES,
+  propertyLength,
+  stepAndDecide,
+  testBadInputs,
+  threeGroupData,
+  type BadInputCase,
+} from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
 
 const seed = testSeed('rules.lion', 20261208);
@@ -35,34 +49,24 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-lion-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('Lion against float64 (three groups, 8 steps)', () => {
-  for (const [maxGradNorm, gradScale] of [
-    [null, 1],
-    [0.5, 0.5],
-  ] as const) {
+  for (const [maxGradNorm, gradScale] of FLOAT64_CASES) {
     test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
-      const r = rng(seed);
-      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const { r, lengths, init, p, zeros } = threeGroupData(seed);
       const cfg: Omit<RefLionOptions, 'gradScale'>[] = [
         { ...DEFAULTS, lr: 3e-3, weightDecay: 0.1 },
         { ...DEFAULTS, lr: 1e-3 },
         { ...DEFAULTS, lr: 3e-3, beta1: 0.5, beta2: 0.9 },
       ];
-      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
       const opt = new Lion(
         [{ params: init[0], weightDecay: 0.1 }, { params: init[1], lr: 1e-3 }, { params: init[2], beta1: 0.5, beta2: 0.9 }],
         { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
       );
-      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const m = zeros();
       const ambiguous = lengths.map((g) => g.map((n) => new Uint8Array(n)));
       for (let t = 1; t <= STEPS; t++) {
         const grads = lengths.map((g) => g.map((n) => randomF32(n, r, 0.5)));
-        grads.flat().forEach((g, i) => opt.setGrads(i, g));
-        const info = opt.step();
-        const d = decide(grads, gradScale, maxGradNorm, false);
+        const { d } = stepAndDecide(opt, grads, gradScale, maxGradNorm);
         for (let gi = 0; gi < 3; gi++) refLionApply(p[gi], grads[gi], m[gi], { ...cfg[gi], gradScale }, d.clipCoef, ambiguous[gi]);
-        expect(Math.abs(info.gradNormL2 - d.l2) / d.l2).toBeLessThan(2e-6);
-        if (maxGradNorm !== null) expect(info.clipCoef).toBeLessThan(1);
       }
       const marked = ambiguous.flat().reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0);
       const total = lengths.flat().reduce((a, b) => a + b, 0);
@@ -70,13 +74,8 @@ describe('Lion against float64 (three groups, 8 steps)', () => {
       expect(marked).toBeLessThan(total * 1e-3);
       const state = opt.stateDict().state;
       expect(Object.keys(state)).toEqual(['expAvg']);
-      let k = 0;
-      for (let gi = 0; gi < 3; gi++) {
-        for (let j = 0; j < p[gi].length; j++, k++) {
-          expect(closeError(opt.readParams(k), p[gi][j], ambiguous[gi][j]), `params, group ${gi} tensor ${j}`).toBeLessThan(TOL);
-          expect(closeError(state.expAvg[k], m[gi][j]), `expAvg, group ${gi} tensor ${j}`).toBeLessThan(TOL);
-        }
-      }
+      expectCloseByGroup('params', (k) => opt.readParams(k), p, TOL, { skip: ambiguous });
+      expectCloseByGroup('expAvg', (k) => state.expAvg[k], m, TOL);
       opt.dispose();
     });
   }
@@ -84,9 +83,8 @@ describe('Lion against float64 (three groups, 8 steps)', () => {
 
 test('property: bitwise equal to float32 emulated in the kernel order (no clipping)', () => {
   const runs = Number(process.env.FUZZ_RUNS ?? 30);
-  const length = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1000, max: 3000 }), fc.integer({ min: 16_380, max: 20_000 }));
   const group = fc.record({
-    lengths: fc.array(length, { minLength: 1, maxLength: 3 }),
+    lengths: fc.array(propertyLength, { minLength: 1, maxLength: 3 }),
     lr: fc.double({ min: 1e-5, max: 0.1, noNaN: true }),
     beta1: fc.constantFrom(0, 0.5, 0.9, 0.99, 1),
     beta2: fc.constantFrom(0, 0.9, 0.99, 0.999, 1),
@@ -154,61 +152,20 @@ test('half of Adam\'s state: one slot, 4 bytes per parameter', () => {
 });
 
 test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
-  const r = rng(seed + 1);
-  const lengths = [1, 15, 16, 17, 70_001];
-  const init = lengths.map((n) => randomF32(n, r));
-  const levels = buildInfo().simdSupported as SimdLevel[];
-  const initial = buildInfo().simd as SimdLevel;
-  for (const maxGradNorm of [null, 1e6]) {
-    const runs: Lion[] = [];
-    try {
-      for (const level of levels) {
-        for (const threads of [1, 2]) {
-          setSimd(level);
-          const opt = new Lion([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.5, weightDecay: 0.1 }], { lr: 1e-2, maxGradNorm, threads });
-          const rr = rng(seed + 2);
-          for (let t = 0; t < 5; t++) {
-            lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
-            opt.step();
-          }
-          runs.push(opt);
-        }
-      }
-    } finally {
-      setSimd(initial);
-    }
-    console.log(`rules.lion: ${runs.length} runs (SIMD ${levels.join(', ')} × threads 1, 2), maxGradNorm ${maxGradNorm}`);
-    for (const o of runs.slice(1)) expectSameBits(o, runs[0], `maxGradNorm ${maxGradNorm}`);
-    for (const o of runs) o.dispose();
-  }
+  expectRuleDeterministic('rules.lion', seed, 5, (init, maxGradNorm, threads) => new Lion([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.5, weightDecay: 0.1 }], { lr: 1e-2, maxGradNorm, threads }));
 });
 
 test('skipNonFinite: a skipped step leaves params and state bitwise as they were', async () => {
   const r = rng(seed + 3);
   const lengths = [300, 20_000];
   const init = lengths.map((n) => randomF32(n, r));
-  const grads = Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r)));
-  const a = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
-  const b = new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 });
-  for (let t = 0; t < 4; t++) {
-    if (t === 2) {
-      const before = a.stateDict();
-      const bad = grads[t].map((x) => x.slice());
-      bad[1][19_999] = Number.NEGATIVE_INFINITY;
-      bad.forEach((x, i) => a.setGrads(i, x));
-      expect((await a.stepAsync()).skipped).toBe(true);
-      const after = a.stateDict();
-      [...after.params, ...after.state.expAvg].forEach((x, i) => expect(sameBits(x, [...before.params, ...before.state.expAvg][i])).toBe(true));
-    }
-    for (const o of [a, b]) {
-      grads[t].forEach((x, i) => o.setGrads(i, x));
-      o.step();
-    }
-  }
-  expect(a.appliedSteps).toBe(4);
-  expectSameBits(a, b, 'after the skipped step');
-  a.dispose();
-  b.dispose();
+  await expectSkippedStepInvisible({
+    make: () => new Lion(init, { lr: 1e-2, skipNonFinite: true, threads: 2 }),
+    grads: Array.from({ length: 4 }, () => lengths.map((n) => randomF32(n, r))),
+    badAt: 2,
+    poison: (bad) => (bad[1][19_999] = Number.NEGATIVE_INFINITY),
+    slots: ['expAvg'],
+  });
 });
 
 test('checkpoints: save, load into a fresh optimizer, resume: the same bits', () => {
@@ -216,54 +173,22 @@ test('checkpoints: save, load into a fresh optimizer, resume: the same bits', ()
   const lengths = [17, 3000];
   const init = lengths.map((n) => randomF32(n, r));
   const grads = Array.from({ length: 6 }, () => lengths.map((n) => randomF32(n, r)));
-  const make = (): Lion => new Lion([{ params: [init[0]], beta1: 0.95 }, { params: [init[1]], weightDecay: 0.1 }], { lr: 5e-3 });
-  const a = make();
-  for (const g of grads.slice(0, 3)) {
-    g.forEach((x, i) => a.setGrads(i, x));
-    a.step();
-  }
-  const file = path.join(tmp, 'lion.ckpt');
-  a.saveSync(file);
-  const b = make();
-  b.loadSync(file);
-  const c = make();
-  c.loadStateDict(decodeCheckpoint(Buffer.concat([...encodeCheckpoint(a.stateDict())])));
-  expect(b.groups[0].hyperparameters.beta1).toBe(0.95);
-  for (const g of grads.slice(3)) {
-    for (const o of [a, b, c]) {
-      g.forEach((x, i) => o.setGrads(i, x));
-      o.step();
-    }
-  }
-  expectSameBits(b, a, 'loaded from the file');
-  expectSameBits(c, a, 'loaded from the decoded state dict');
-  for (const o of [a, b, c]) o.dispose();
+  expectCheckpointResumesBitwise({
+    make: () => new Lion([{ params: [init[0]], beta1: 0.95 }, { params: [init[1]], weightDecay: 0.1 }], { lr: 5e-3 }),
+    grads,
+    saveAfter: 3,
+    file: path.join(tmp, 'lion.ckpt'),
+    afterLoad: ({ fromFile }) => expect(fromFile.groups[0].hyperparameters.beta1).toBe(0.95),
+  });
 });
 
 test('FusedTfOptimizer runs Lion: the same bits as the class', async () => {
-  const tf = await import('@tensorflow/tfjs');
-  const { FusedTfOptimizer } = await import('../src/tfjs/index.js');
-  await tf.setBackend('cpu');
-  const w0 = Float32Array.from([0.5, -1, 2, 0]);
-  const w = tf.variable(tf.tensor1d(w0), true, 'rules_lion_w');
-  const tfOpt = new FusedTfOptimizer({ optimizer: 'lion', lr: 0.01, weightDecay: 0.1, beta2: 0.98 });
-  const opt = new Lion([w0], { lr: 0.01, weightDecay: 0.1, beta2: 0.98 });
-  for (let t = 0; t < 3; t++) {
-    const g = Float32Array.from([0.1, -0.2, 0.3 * t, 1]);
-    tfOpt.applyGradients([{ name: 'rules_lion_w', tensor: tf.tensor1d(g) }]);
-    opt.grads[0].set(g);
-    opt.step();
-  }
-  expect(tfOpt.fused?.kind).toBe('lion');
-  expect(sameBits(w.dataSync() as Float32Array, opt.readParams(0))).toBe(true);
-  expect(Array.from(w.dataSync()).every((x, i) => x !== w0[i])).toBe(true);
-  tfOpt.dispose();
-  w.dispose();
-  opt.dispose();
+  const options = { lr: 0.01, weightDecay: 0.1, beta2: 0.98 };
+  await expectTfAdapterMatchesClass({ optimizer: 'lion', ...options }, (w0) => new Lion([w0], options), 3);
 });
 
 describe('bad inputs: typed errors naming the option', () => {
-  const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['beta1 above 1', () => new Lion([2], { beta1: 1.5 }), RangeError, /a number in \[0, 1\] for options\.beta1 but received 1\.5/],
     ['beta2 negative', () => new Lion([2], { beta2: -0.01 }), RangeError, /for options\.beta2 but received -0\.01/],
     ['weightDecay negative', () => new Lion([2], { weightDecay: -0.1 }), RangeError, /for options\.weightDecay but received -0\.1/],
@@ -272,18 +197,7 @@ describe('bad inputs: typed errors naming the option', () => {
     ['a group beta2', () => new Lion([{ params: [2] }, { params: [2], beta2: Number.NaN }]), RangeError, /for params\[1\]\.beta2 but received NaN/],
     ['setOptions beta1', () => new Lion([2]).setOptions({ beta1: true as never }), TypeError, /for options\.beta1 but received true/],
   ];
-  for (const [name, call, Type, message] of cases) {
-    test(name, () => {
-      let err: unknown;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(Type);
-      expect((err as Error).message).toMatch(message);
-    });
-  }
+  testBadInputs(cases);
 
   test("defaults are the issue table's (optax.lion, with weight decay 0)", () => {
     const opt = new Lion([2]);
@@ -294,25 +208,12 @@ describe('bad inputs: typed errors naming the option', () => {
 
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, clipping and a skipped step: the same bits', () => {
-    const r = rng(seed + 5);
-    const lengths = [1, 1000, 40_001];
-    const init = lengths.map((n) => randomF32(n, r));
-    const make = (device: 'cpu' | 'cuda'): Lion =>
-      new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true });
-    const cpu = make('cpu');
-    const gpu = make('cuda');
-    for (let t = 0; t < 6; t++) {
-      const grads = lengths.map((n) => randomF32(n, r));
-      if (t === 2) grads[2][7] = Number.NaN;
-      for (const o of [cpu, gpu]) {
-        grads.forEach((g, i) => o.setGrads(i, g));
-        o.step();
-      }
-    }
-    expect(gpu.appliedSteps).toBe(5);
-    expectSameBits(gpu, cpu, 'CUDA vs CPU');
-    cpu.dispose();
-    gpu.dispose();
+    expectCudaMatchesCpu({
+      seed: seed + 5,
+      make: (init, device): Lion =>
+        new Lion([{ params: [init[0]] }, { params: [init[1]], beta1: 0.5 }, { params: [init[2]], weightDecay: 0.1 }], { lr: 1e-2, device, skipNonFinite: true }),
+      steps: 6,
+    });
   });
 });
 if (!buildInfo().cuda.available) console.log(`rules.lion: CUDA tests skipped: ${buildInfo().cuda.reason}`);

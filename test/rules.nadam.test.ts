@@ -20,9 +20,24 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { NAdam, buildInfo, decodeCheckpoint, encodeCheckpoint, setSimd, type SimdLevel } from '../src/index.js';
+import { NAdam, buildInfo } from '../src/index.js';
 import { randomF32, rng } from './support/reference.js';
-import { closeError, decide, expectSameBits, refMu, refNAdamApply, sameBits, wellConditionedGrad, type RefNAdamOptions } from './support/ref-nadam-radam-lion.js';
+import { closeError, expectSameBits, refMu, refNAdamApply, type RefNAdamOptions } from './support/ref-nadam-radam-lion.js';
+import {
+  assertRandomGroupsMatchFloat64,
+  expectCheckpointResumesBitwise,
+  expectCloseByGroup,
+  expectCudaMatchesCpu,
+  expectRuleDeterministic,
+  expectSameStateBits,
+  expectTfAdapterMatchesClass,
+  FLOAT64_CASES,
+  propertyLength,
+  stepAndDecide,
+  testBadInputs,
+  threeGroupData,
+  type BadInputCase,
+} from './support/rule-harness.js';
 import { testSeed } from './support/seed.js';
 
 const seed = testSeed('rules.nadam', 20261206);
@@ -38,19 +53,14 @@ function muProducts(opt: NAdam): number[] {
 }
 
 describe('NAdam against float64 (three groups, 8 steps)', () => {
-  for (const [maxGradNorm, gradScale] of [
-    [null, 1],
-    [0.5, 0.5],
-  ] as const) {
+  for (const [maxGradNorm, gradScale] of FLOAT64_CASES) {
     test(`maxGradNorm ${maxGradNorm}, gradScale ${gradScale}`, () => {
-      const r = rng(seed);
-      const lengths = [[1000, 17], [33, 40_001], [5]];
+      const { r, lengths, init, p, zeros } = threeGroupData(seed);
       const cfg: Omit<RefNAdamOptions, 'gradScale'>[] = [
         { ...DEFAULTS, lr: 3e-3, weightDecay: 0.01 },
         { ...DEFAULTS, lr: 1e-3, momentumDecay: 0.05 },
         { ...DEFAULTS, lr: 3e-3, beta1: 0.8, beta2: 0.99, eps: 1e-6 },
       ];
-      const init = lengths.map((g) => g.map((n) => randomF32(n, r)));
       const opt = new NAdam(
         [
           { params: init[0], weightDecay: 0.01 },
@@ -60,9 +70,8 @@ describe('NAdam against float64 (three groups, 8 steps)', () => {
         { lr: 3e-3, maxGradNorm, gradScale, threads: 2 },
       );
       expect(opt.groups.map((g) => g.tensors)).toEqual([[0, 1], [2, 3], [4]]);
-      const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-      const m = lengths.map((g) => g.map((n) => new Float64Array(n)));
-      const v = lengths.map((g) => g.map((n) => new Float64Array(n)));
+      const m = zeros();
+      const v = zeros();
       const mu = cfg.map(() => ({ product: 1 }));
       for (let t = 1; t <= STEPS; t++) {
         if (t === 5) {
@@ -71,22 +80,13 @@ describe('NAdam against float64 (three groups, 8 steps)', () => {
           cfg[0] = { ...cfg[0], beta1: 0.85, momentumDecay: 0.02 };
         }
         const grads = lengths.map((g) => g.map((n) => randomF32(n, r, 0.5)));
-        grads.flat().forEach((g, i) => opt.setGrads(i, g));
-        const info = opt.step();
-        const d = decide(grads, gradScale, maxGradNorm, false);
+        const { d } = stepAndDecide(opt, grads, gradScale, maxGradNorm);
         for (let gi = 0; gi < 3; gi++) refNAdamApply(p[gi], grads[gi], m[gi], v[gi], mu[gi], { ...cfg[gi], gradScale }, t, d.clipCoef);
-        expect(Math.abs(info.gradNormL2 - d.l2) / d.l2).toBeLessThan(2e-6);
-        if (maxGradNorm !== null) expect(info.clipCoef).toBeLessThan(1);
       }
       const state = opt.stateDict().state;
-      let k = 0;
-      for (let gi = 0; gi < 3; gi++) {
-        for (let j = 0; j < p[gi].length; j++, k++) {
-          expect(closeError(opt.readParams(k), p[gi][j]), `params, group ${gi} tensor ${j}`).toBeLessThan(TOL);
-          expect(closeError(state.expAvg[k], m[gi][j]), `expAvg, group ${gi} tensor ${j}`).toBeLessThan(TOL);
-          expect(closeError(state.expAvgSq[k], v[gi][j]), `expAvgSq, group ${gi} tensor ${j}`).toBeLessThan(TOL);
-        }
-      }
+      expectCloseByGroup('params', (k) => opt.readParams(k), p, TOL);
+      expectCloseByGroup('expAvg', (k) => state.expAvg[k], m, TOL);
+      expectCloseByGroup('expAvgSq', (k) => state.expAvgSq[k], v, TOL);
       // The host state is computed in double, as the reference's.
       muProducts(opt).forEach((x, gi) => expect(Math.abs(x - mu[gi].product) / mu[gi].product).toBeLessThan(1e-14));
       opt.dispose();
@@ -126,37 +126,7 @@ test('follows PyTorch 2.x, not 1.13 (which counts μ_t twice in the momentum coe
 });
 
 test('bitwise the same with 1 and 2 threads and on every SIMD level, one pass and two', () => {
-  const r = rng(seed + 1);
-  const lengths = [1, 15, 16, 17, 70_001];
-  const init = lengths.map((n) => randomF32(n, r));
-  const levels = buildInfo().simdSupported as SimdLevel[];
-  const initial = buildInfo().simd as SimdLevel;
-  for (const maxGradNorm of [null, 1e6]) {
-    const runs: NAdam[] = [];
-    try {
-      for (const level of levels) {
-        for (const threads of [1, 2]) {
-          setSimd(level);
-          const opt = new NAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.8, weightDecay: 0.01 }], {
-            lr: 1e-2,
-            maxGradNorm,
-            threads,
-          });
-          const rr = rng(seed + 2);
-          for (let t = 0; t < 5; t++) {
-            lengths.forEach((n, i) => opt.setGrads(i, randomF32(n, rr)));
-            opt.step();
-          }
-          runs.push(opt);
-        }
-      }
-    } finally {
-      setSimd(initial);
-    }
-    console.log(`rules.nadam: ${runs.length} runs (SIMD ${levels.join(', ')} × threads 1, 2), maxGradNorm ${maxGradNorm}`);
-    for (const o of runs.slice(1)) expectSameBits(o, runs[0], `maxGradNorm ${maxGradNorm}`);
-    for (const o of runs) o.dispose();
-  }
+  expectRuleDeterministic('rules.nadam', seed, 5, (init, maxGradNorm, threads) => new NAdam([{ params: init.slice(0, 3) }, { params: init.slice(3), beta1: 0.8, weightDecay: 0.01 }], { lr: 1e-2, maxGradNorm, threads }));
 });
 
 describe('skipNonFinite: a skipped step leaves params, state and the μ product as they were', () => {
@@ -184,9 +154,8 @@ describe('skipNonFinite: a skipped step leaves params, state and the μ product 
       expect(a.iteration).toBe(2);
       const after = a.stateDict();
       expect(after.groups).toEqual(before.groups); // the μ products did not advance
-      [...after.params, ...after.state.expAvg, ...after.state.expAvgSq].forEach((x, i) =>
-        expect(sameBits(x, [...before.params, ...before.state.expAvg, ...before.state.expAvgSq][i])).toBe(true),
-      );
+      expect(Object.keys(after.state)).toEqual(['expAvg', 'expAvgSq']);
+      expectSameStateBits(after, before);
       // The next applied step is step 2 for both: the same bits as a run without the bad step.
       for (const g of grads.slice(1)) {
         await stepWith(a, g);
@@ -218,32 +187,17 @@ describe('checkpoints carry the μ product', () => {
     const lengths = [17, 3000];
     const init = lengths.map((n) => randomF32(n, r));
     const grads = Array.from({ length: 6 }, () => lengths.map((n) => randomF32(n, r)));
-    const make = (): NAdam => new NAdam([{ params: [init[0]], momentumDecay: 0.1 }, { params: [init[1]], weightDecay: 0.01 }], { lr: 5e-3 });
-    const a = make();
-    for (const g of grads.slice(0, 3)) {
-      g.forEach((x, i) => a.setGrads(i, x));
-      a.step();
-    }
-    const file = path.join(tmp, 'nadam.ckpt');
-    a.saveSync(file);
-    const sd = a.stateDict();
-    expect(sd.groups?.[0].hostState).toEqual({ muProduct: refMu(0.9, 0.1, 1) * refMu(0.9, 0.1, 2) * refMu(0.9, 0.1, 3) });
-    const decoded = decodeCheckpoint(Buffer.concat([...encodeCheckpoint(sd)]));
-    expect(decoded.groups?.map((g) => g.hostState)).toEqual(sd.groups?.map((g) => g.hostState));
-    const b = make();
-    b.loadSync(file);
-    expect(muProducts(b)).toEqual(muProducts(a));
-    const c = make();
-    c.loadStateDict(decoded);
-    for (const g of grads.slice(3)) {
-      for (const o of [a, b, c]) {
-        g.forEach((x, i) => o.setGrads(i, x));
-        o.step();
-      }
-    }
-    expectSameBits(b, a, 'loaded from the file');
-    expectSameBits(c, a, 'loaded from the decoded state dict');
-    for (const o of [a, b, c]) o.dispose();
+    expectCheckpointResumesBitwise({
+      make: () => new NAdam([{ params: [init[0]], momentumDecay: 0.1 }, { params: [init[1]], weightDecay: 0.01 }], { lr: 5e-3 }),
+      grads,
+      saveAfter: 3,
+      file: path.join(tmp, 'nadam.ckpt'),
+      afterLoad: ({ a, fromFile, saved, decoded }) => {
+        expect(saved.groups?.[0].hostState).toEqual({ muProduct: refMu(0.9, 0.1, 1) * refMu(0.9, 0.1, 2) * refMu(0.9, 0.1, 3) });
+        expect(decoded.groups?.map((g) => g.hostState)).toEqual(saved.groups?.map((g) => g.hostState));
+        expect(muProducts(fromFile)).toEqual(muProducts(a));
+      },
+    });
   });
 
   test('a missing or bad host state is refused, naming it, and changes nothing', () => {
@@ -268,89 +222,39 @@ describe('checkpoints carry the μ product', () => {
 });
 
 test('FusedTfOptimizer runs NAdam: the same bits as the class', async () => {
-  const tf = await import('@tensorflow/tfjs');
-  const { FusedTfOptimizer } = await import('../src/tfjs/index.js');
-  await tf.setBackend('cpu');
-  const w0 = Float32Array.from([0.5, -1, 2, 0]);
-  const w = tf.variable(tf.tensor1d(w0), true, 'rules_nadam_w');
-  const tfOpt = new FusedTfOptimizer({ optimizer: 'nadam', lr: 0.01, weightDecay: 0.01, momentumDecay: 0.01 });
-  const opt = new NAdam([w0], { lr: 0.01, weightDecay: 0.01, momentumDecay: 0.01 });
-  for (let t = 0; t < 3; t++) {
-    const g = Float32Array.from([0.1, -0.2, 0.3 * t, 1]);
-    tfOpt.applyGradients([{ name: 'rules_nadam_w', tensor: tf.tensor1d(g) }]);
-    opt.grads[0].set(g);
-    opt.step();
-  }
-  expect(tfOpt.fused?.kind).toBe('nadam');
-  expect(sameBits(w.dataSync() as Float32Array, opt.readParams(0))).toBe(true);
-  expect(Array.from(w.dataSync()).every((x, i) => x !== w0[i])).toBe(true);
-  tfOpt.dispose();
-  w.dispose();
-  opt.dispose();
+  const options = { lr: 0.01, weightDecay: 0.01, momentumDecay: 0.01 };
+  await expectTfAdapterMatchesClass({ optimizer: 'nadam', ...options }, (w0) => new NAdam([w0], options), 3);
 });
 
 // Gradients bounded away from 0, weightDecay ≤ 3e-3, gradScale ≥ 0.5 and clip coefficients ≈ 0.7 or 1 (see
 // wellConditionedGrad): no cancellation in g + wd·p.
 test('property: random configurations against float64', () => {
-  const runs = Number(process.env.FUZZ_RUNS ?? 24);
-  const length = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1000, max: 3000 }), fc.integer({ min: 16_380, max: 20_000 }));
-  const group = fc.record({
-    lengths: fc.array(length, { minLength: 1, maxLength: 3 }),
-    lr: fc.double({ min: 1e-4, max: 0.05, noNaN: true }),
-    beta1: fc.constantFrom(0, 0.5, 0.9, 0.99),
-    beta2: fc.constantFrom(0, 0.9, 0.999, 0.9999),
-    eps: fc.constantFrom(1e-8, 1e-6, 1e-3),
-    weightDecay: fc.constantFrom(0, 1e-3, 3e-3),
-    momentumDecay: fc.constantFrom(0, 4e-3, 0.3),
-  });
-  const config = fc.record({
-    groups: fc.array(group, { minLength: 1, maxLength: 2 }),
-    steps: fc.integer({ min: 1, max: 9 }),
-    gradScale: fc.constantFrom(1, 0.25, 4),
-    // clipping to a fraction of the expected norm √(0.35·n): a clip coefficient ≈ 0.7 keeps |g| ≥ 0.035
-    clip: fc.constantFrom(null, 0.7, 3),
-    threads: fc.constantFrom(1, 2),
-    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-  });
-  fc.assert(
-    fc.property(config, (c) => {
-      const r = rng(c.seed);
-      const init = c.groups.map((g) => g.lengths.map((n) => randomF32(n, r)));
-      const total = c.groups.flatMap((g) => g.lengths).reduce((a, b) => a + b, 0);
-      const maxGradNorm = c.clip === null ? null : c.clip * Math.sqrt(0.35 * total);
-      const opt = new NAdam(
-        c.groups.map(({ lengths: _l, ...g }, gi) => ({ ...g, params: init[gi] })),
-        { maxGradNorm, gradScale: c.gradScale, threads: c.threads },
-      );
-      try {
-        const p = init.map((g) => g.map((a) => Float64Array.from(a)));
-        const m = c.groups.map((g) => g.lengths.map((n) => new Float64Array(n)));
-        const v = c.groups.map((g) => g.lengths.map((n) => new Float64Array(n)));
-        const mu = c.groups.map(() => ({ product: 1 }));
-        for (let t = 1; t <= c.steps; t++) {
-          const grads = c.groups.map((g) => g.lengths.map((n) => wellConditionedGrad(n, r)));
-          grads.flat().forEach((g, i) => opt.setGrads(i, g));
-          opt.step();
-          const d = decide(grads, c.gradScale, maxGradNorm, false);
-          c.groups.forEach((g, gi) => refNAdamApply(p[gi], grads[gi], m[gi], v[gi], mu[gi], { ...g, gradScale: c.gradScale }, t, d.clipCoef));
-        }
-        let k = 0;
-        for (let gi = 0; gi < c.groups.length; gi++) {
-          for (let j = 0; j < p[gi].length; j++, k++) {
-            const err = closeError(opt.readParams(k), p[gi][j]);
-            if (!(err < 1e-4)) throw new Error(`group ${gi} tensor ${j}: params error ${err}`);
-          }
-        }
-      } finally {
-        opt.dispose();
-      }
+  assertRandomGroupsMatchFloat64({
+    seed,
+    numRuns: Number(process.env.FUZZ_RUNS ?? 24),
+    group: fc.record({
+      lengths: fc.array(propertyLength, { minLength: 1, maxLength: 3 }),
+      lr: fc.double({ min: 1e-4, max: 0.05, noNaN: true }),
+      beta1: fc.constantFrom(0, 0.5, 0.9, 0.99),
+      beta2: fc.constantFrom(0, 0.9, 0.999, 0.9999),
+      eps: fc.constantFrom(1e-8, 1e-6, 1e-3),
+      weightDecay: fc.constantFrom(0, 1e-3, 3e-3),
+      momentumDecay: fc.constantFrom(0, 4e-3, 0.3),
     }),
-    { seed, numRuns: runs },
-  );
+    maxSteps: 9,
+    make: (groups, options) => new NAdam(groups, options),
+    reference: (g, init) => {
+      const p = init.map((a) => Float64Array.from(a));
+      const m = g.lengths.map((n) => new Float64Array(n));
+      const v = g.lengths.map((n) => new Float64Array(n));
+      const mu = { product: 1 };
+      return { params: p, step: (grads, gradScale, t, clipCoef) => refNAdamApply(p, grads, m, v, mu, { ...g, gradScale }, t, clipCoef) };
+    },
+  });
 });
 
 describe('bad inputs: typed errors naming the option', () => {
-  const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['beta1 = 1', () => new NAdam([2], { beta1: 1 }), RangeError, /a number in \[0, 1\) for options\.beta1 but received 1/],
     ['beta2 negative', () => new NAdam([2], { beta2: -0.1 }), RangeError, /for options\.beta2 but received -0\.1/],
     ['eps a string', () => new NAdam([2], { eps: '1e-8' as never }), TypeError, /for options\.eps but received '1e-8'/],
@@ -362,18 +266,7 @@ describe('bad inputs: typed errors naming the option', () => {
     ['an Adam-only option', () => new NAdam([2], { decoupled: true } as never), TypeError, /Unknown option options\.decoupled/],
     ['setOptions momentumDecay', () => new NAdam([2]).setOptions({ momentumDecay: -1 }), RangeError, /for options\.momentumDecay but received -1/],
   ];
-  for (const [name, call, Type, message] of cases) {
-    test(name, () => {
-      let err: unknown;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(Type);
-      expect((err as Error).message).toMatch(message);
-    });
-  }
+  testBadInputs(cases);
 
   test('defaults are the issue table\'s (torch.optim.NAdam)', () => {
     const opt = new NAdam([2]);
@@ -413,30 +306,17 @@ describe.skipIf(!fs.existsSync(fixture))('PyTorch vectors (test/fixtures/nadam-t
 
 describe.skipIf(!buildInfo().cuda.available)('CUDA against the CPU', () => {
   test('three groups, clipping and a skipped step: the same bits, the same μ product', () => {
-    const r = rng(seed + 5);
-    const lengths = [1, 1000, 40_001];
-    const init = lengths.map((n) => randomF32(n, r));
-    const make = (device: 'cpu' | 'cuda'): NAdam =>
-      new NAdam([{ params: [init[0]] }, { params: [init[1]], beta1: 0.8 }, { params: [init[2]], momentumDecay: 0.1 }], {
-        lr: 1e-2,
-        device,
-        skipNonFinite: true,
-      });
-    const cpu = make('cpu');
-    const gpu = make('cuda');
-    for (let t = 0; t < 6; t++) {
-      const grads = lengths.map((n) => randomF32(n, r));
-      if (t === 2) grads[2][7] = Number.NaN;
-      for (const o of [cpu, gpu]) {
-        grads.forEach((g, i) => o.setGrads(i, g));
-        o.step();
-      }
-    }
-    expect(gpu.appliedSteps).toBe(5);
-    expect(muProducts(gpu)).toEqual(muProducts(cpu));
-    expectSameBits(gpu, cpu, 'CUDA vs CPU');
-    cpu.dispose();
-    gpu.dispose();
+    expectCudaMatchesCpu({
+      seed: seed + 5,
+      make: (init, device): NAdam =>
+        new NAdam([{ params: [init[0]] }, { params: [init[1]], beta1: 0.8 }, { params: [init[2]], momentumDecay: 0.1 }], {
+          lr: 1e-2,
+          device,
+          skipNonFinite: true,
+        }),
+      steps: 6,
+      check: (gpu, cpu) => expect(muProducts(gpu)).toEqual(muProducts(cpu)),
+    });
   });
 });
 if (!buildInfo().cuda.available) console.log(`rules.nadam: CUDA tests skipped: ${buildInfo().cuda.reason}`);

@@ -2,54 +2,17 @@
 // model.fit / minimize, traces, state round trips, serialization, disposal. CPU backend of
 // TensorFlow.js (pure JS), small models: the whole file runs in a few seconds.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { constant, linearDecay } from '../src/schedules/index.js';
 import { FusedTfOptimizer, type NamedTensor } from '../src/tfjs/index.js';
+import { classificationData, makeModel as makeModelWith, twins as twinsWith, useTfCpuBackend } from './support/tfjs-model.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
-});
+useTfCpuBackend();
 
-afterAll(() => {
-  tf.disposeVariables();
-});
-
-/** Seeded data: 48 rows of 6 features, 3 classes (a fixed linear rule plus noise). */
-function data(n = 48, dim = 6, classes = 3): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  let s = 12345;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-  const xs = new Float32Array(n * dim);
-  const ys = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) {
-    let score = 0;
-    for (let k = 0; k < dim; k++) {
-      xs[i * dim + k] = rnd() * 2;
-      score += xs[i * dim + k] * (k % 3 === 0 ? 1 : -0.5);
-    }
-    const c = score + rnd() * 0.3 > 0.4 ? 0 : score > -0.4 ? 1 : 2;
-    ys[i * classes + c] = 1;
-  }
-  return { x: tf.tensor2d(xs, [n, dim]), y: tf.tensor2d(ys, [n, classes]) };
-}
-
-function makeModel(seed: number): tf.Sequential {
-  const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [6], units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  model.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
-  return model;
-}
-
-/** Two models with identical weights. */
-function twins(seed = 7): [tf.Sequential, tf.Sequential] {
-  const a = makeModel(seed);
-  const b = makeModel(seed + 100);
-  b.setWeights(a.getWeights());
-  return [a, b];
-}
+/** This file's data (LCG seed 12345) and relu models. */
+const data = (): { x: tf.Tensor2D; y: tf.Tensor2D } => classificationData(12345);
+const makeModel = (seed: number): tf.Sequential => makeModelWith(seed, 'relu');
+const twins = (seed = 7): [tf.Sequential, tf.Sequential] => twinsWith(seed, 'relu');
 
 function weightsOf(model: tf.LayersModel): Float32Array[] {
   return model.getWeights().map((w) => w.dataSync() as Float32Array).map((a) => Float32Array.from(a));

@@ -19,48 +19,14 @@
  *   defaults loss ≤ 1e-2 relative; at lr 1 the runs differ (asserted only that both train).
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { FusedTfOptimizer } from '../src/tfjs/index.js';
+import { classificationData, twins, useTfCpuBackend } from './support/tfjs-model.js';
 
 const EPOCHS = 20;
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
-});
-
-afterAll(() => {
-  tf.disposeVariables();
-});
-
-/** Seeded data: 48 rows of 6 features, 3 classes (a fixed linear rule plus noise). */
-function data(n = 48, dim = 6, classes = 3): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  let s = 4242;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-  const xs = new Float32Array(n * dim);
-  const ys = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) {
-    let score = 0;
-    for (let k = 0; k < dim; k++) {
-      xs[i * dim + k] = rnd() * 2;
-      score += xs[i * dim + k] * (k % 3 === 0 ? 1 : -0.5);
-    }
-    const c = score + rnd() * 0.3 > 0.4 ? 0 : score > -0.4 ? 1 : 2;
-    ys[i * classes + c] = 1;
-  }
-  return { x: tf.tensor2d(xs, [n, dim]), y: tf.tensor2d(ys, [n, classes]) };
-}
-
-function makeModel(seed: number): tf.Sequential {
-  const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [6], units: 16, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  model.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
-  return model;
-}
+useTfCpuBackend();
 
 interface Comparison {
   tfjsLoss: number[];
@@ -75,10 +41,8 @@ interface Comparison {
 
 /** Trains twins with tfjs's optimizer and with a FusedTfOptimizer; returns the comparison. */
 async function compare(tfOpt: tf.Optimizer, fused: FusedTfOptimizer, seed = 3): Promise<Comparison> {
-  const { x, y } = data();
-  const a = makeModel(seed);
-  const b = makeModel(seed + 100);
-  b.setWeights(a.getWeights());
+  const { x, y } = classificationData(4242); // 48 rows, 6 features, 3 classes
+  const [a, b] = twins(seed, 'tanh');
   const w0 = a.getWeights().map((w) => Float32Array.from(w.dataSync()));
   a.compile({ optimizer: tfOpt, loss: 'categoricalCrossentropy' });
   b.compile({ optimizer: fused, loss: 'categoricalCrossentropy' });

@@ -35,10 +35,12 @@
 #include <vector>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "../cpu/engine.h"
 #include "../cuda/api.h"
+#include "../dist/mpi.h"
 #include "addon.h"
 #include "require.h"
 #include "test_backend.h"
@@ -314,13 +316,24 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return StepSettings::unpack(keep->data());
   }
 
-  // step(hp, out)
+  // Data-parallel steps (fused-optim/distributed): sums the whole gradient slot (padding
+  // included, which is zero on every rank) over MPI_COMM_WORLD in place, before the step. The
+  // 1/size of the average is folded into the step's gradScale by the caller.
+  static void allreduce_grads(OptimizerBackend& b) {
+    float* g = b.host_slot(kGrads);
+    if (!g) throw std::runtime_error("the MPI gradient all-reduce needs a host (CPU) arena");
+    dist::allreduce_sum_f32(g, b.layout().total);
+  }
+
+  // step(hp, out, reduce?)
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     OptimizerBackend& b = live(env);
     StepSettings h = read_hp(info, 0, nullptr);
     auto out = require_f64(info, 1, "out", kOutCount);
+    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
     try {
+      if (reduce) allreduce_grads(b);
       b.step(h, out.Data());
     } catch (...) {
       rethrow_as_js(env);
@@ -351,14 +364,16 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   class StepWorker : public Napi::AsyncWorker {
    public:
     StepWorker(OptimizerWrap* self, std::vector<double> hp, Napi::Float64Array out,
-               Napi::Promise::Deferred deferred)
+               Napi::Promise::Deferred deferred, bool reduce)
         : Napi::AsyncWorker(self->Env(), "fused-optim:step"),
-          self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred) {
+          self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred),
+          reduce_(reduce) {
       self_ref_ = Napi::Persistent(self->Value());
       out_ref_ = Napi::Persistent(out);
     }
     void Execute() override {
       try {
+        if (reduce_) allreduce_grads(*backend_);
         backend_->step(StepSettings::unpack(hp_.data()), result_);
       } catch (const DeviceError& e) {
         code_ = e.code();
@@ -423,11 +438,12 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     Napi::Reference<Napi::Float64Array> out_ref_;
     double result_[kOutCount] = {};
     bool failed_ = false;
+    bool reduce_ = false;
     std::string error_;
     std::string code_;
   };
 
-  // stepAsync(hp, out): Promise<void>; `out` is filled before it resolves.
+  // stepAsync(hp, out, reduce?): Promise<void>; `out` is filled before it resolves.
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     live(env);
@@ -435,7 +451,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     read_hp(info, 0, &hp);
     auto out = require_f64(info, 1, "out", kOutCount);
     auto deferred = Napi::Promise::Deferred::New(env);
-    auto* worker = new StepWorker(this, std::move(hp), out, deferred);
+    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
+    auto* worker = new StepWorker(this, std::move(hp), out, deferred, reduce);
     busy_ = true;
     worker->Queue();
     return deferred.Promise();

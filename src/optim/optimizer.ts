@@ -227,9 +227,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const threads = o.threads === undefined ? 0 : v.integer('options.threads', o.threads, 1, 256);
     this.#traceCapacity =
       o.traceCapacity === undefined ? defaultTraceCapacity(this.#lengths) : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
-    const device = resolveDevice('options.device', o.device);
-    const [stream, priority] = resolveStream('options.stream', o.stream);
     this.#comm = o.comm === undefined ? null : checkComm('options.comm', o.comm);
+    const device = this.#comm !== null && typeof o.device === 'string' && o.device.startsWith('cuda') ? o.device : resolveDevice('options.device', o.device);
+    const [stream, priority] = resolveStream('options.stream', o.stream);
     if (this.#comm !== null && device.startsWith('cuda')) {
       throw new RangeError(
         `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,

@@ -5,7 +5,7 @@
  */
 import { HP, OUT, SLOT, TRACE_FIELDS, hpLength, loadNative, type NativeOptimizer } from '../native.js';
 import type { Schedule } from '../schedules/types.js';
-import { checkComm, type Communicator, type MpiCommunicator } from '../distributed/index.js';
+import { checkComm, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
 import { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 import {

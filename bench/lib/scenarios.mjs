@@ -74,6 +74,7 @@ export const SCENARIOS = {
     // tfjs's Adadelta is another formula (it divides by the previous step's accumulator): it is
     // checked against its own reference ('adadelta-tfjs'), the same work per element
     tfjs: 'tf.train.adadelta(lr, rho, eps).applyGradients (tfjs formula, checked against its own reference)',
+  },
   // NAdam and RAdam move Adam's bytes (p, g, m, v read; p, m, v written); Lion reads p, g, m
   // and writes p, m. TensorFlow.js has none of the three.
   nadam: {
@@ -98,6 +99,8 @@ export const SCENARIOS = {
     rule: 'lion',
     bytesPerParam: 20,
     hp: { lr: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 },
+    tfjs: null,
+  },
   'schedulefree-adamw': {
     id: 'schedulefree-adamw',
     label: 'schedule-free AdamW',

@@ -143,6 +143,7 @@ export interface NativeAddon {
     threads: number,
     stream?: 'shared' | 'own',
     streamPriority?: number,
+    shard?: boolean,
   ) => NativeOptimizer;
   /** The native rule registry. */
   rules: NativeRuleInfo[];

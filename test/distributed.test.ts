@@ -2,7 +2,8 @@
  * fused-optim/distributed: data-parallel steps over Open MPI. The MPI cases run the built
  * package (dist/) under `mpirun -np 2` and `-np 3` (test/distributed/cases.mjs: every rule
  * class, groups, sync and async, exact and inexact sums, clip, NaN on one rank, mismatched
- * layouts); each run has a watchdog timeout, so a hang fails instead of stalling the suite.
+ * layouts; ZeRO-1 sharding against the unsharded run, its consolidated checkpoint, its bytes per
+ * rank); each run has a watchdog timeout, so a hang fails instead of stalling the suite.
  * Without mpirun these are skipped and the reason is printed. init()'s errors outside a
  * launcher are checked in a plain child process (test/distributed/single.mjs).
  */
@@ -49,7 +50,7 @@ describe('init() without a launcher (child process)', () => {
 
 describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
   for (const np of [2, 3]) {
-    it(`-np ${np}: equal across ranks and to one process, async, clip, NaN on one rank skips everywhere, mismatched layouts refused`, () => {
+    it(`-np ${np}: equal across ranks and to one process, async, clip, NaN on one rank skips everywhere, mismatched layouts refused; ZeRO-1 shard equal to unsharded, consolidated checkpoint round trip, state bytes per rank`, () => {
       const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'all'], 90_000);
       const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
       expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
@@ -58,8 +59,11 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
       for (const x of r.results) {
         expect(x.size).toBe(np);
         expect(x.ok).toBe(true);
-        expect(x.checks).toBeGreaterThan(50);
+        expect(x.checks).toBeGreaterThan(150);
       }
+      const bytes = (r.results[0] as unknown as { sharded: { unshardedBytes: number; shardedBytes: number } }).sharded;
+      console.log(`[distributed] -np ${np}: Adam over 1e6 parameters, native bytes per rank ${bytes.unshardedBytes} unsharded, ${bytes.shardedBytes} sharded`);
+      expect(bytes.shardedBytes).toBeLessThan(bytes.unshardedBytes);
     });
   }
 

@@ -170,7 +170,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
 
   // new Optimizer(rule, lengths: Float64Array, tensorGroup: Float64Array, groups,
   //               device: 'cpu' | 'cuda:N', traceCapacity, threads,
-  //               stream?: 'shared' | 'own', streamPriority?: integer)
+  //               stream?: 'shared' | 'own', streamPriority?: integer, shard?: boolean)
   // The stream arguments apply to CUDA only (the CPU has no streams and ignores them).
   explicit OptimizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerWrap>(info) {
     Napi::Env env = info.Env();
@@ -217,7 +217,13 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     check_arena_fits(env, 2 + spec.rule->slots, lens, device);
     try {
       spec.layout = Layout::packed(lens);
-      if (device == "cpu") {
+      const bool shard = info.Length() > 9 && info[9].ToBoolean();
+      if (shard && device != "cpu") throw_range(env, "Expected device 'cpu' for a sharded (ZeRO-1) arena");
+      if (shard && !dist::active()) throw_range(env, "Expected MPI to be initialised for a sharded (ZeRO-1) arena");
+      if (shard) {
+        backend_ = std::make_unique<cpu::CpuOptimizer>(
+            std::move(spec), threads, cpu::CpuOptimizer::Sharding{dist::rank(), dist::size()});
+      } else if (device == "cpu") {
         backend_ = std::make_unique<cpu::CpuOptimizer>(std::move(spec), threads);
       } else if (device.rfind("cuda:", 0) == 0) {
         int ordinal = std::stoi(device.substr(5));
@@ -320,6 +326,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   // included, which is zero on every rank) over MPI_COMM_WORLD in place, before the step. The
   // 1/size of the average is folded into the step's gradScale by the caller.
   static void allreduce_grads(OptimizerBackend& b) {
+    if (auto* c = dynamic_cast<cpu::CpuOptimizer*>(&b); c && c->sharded()) return;  // its step reduce-scatters
     float* g = b.host_slot(kGrads);
     if (!g) throw std::runtime_error("the MPI gradient all-reduce needs a host (CPU) arena");
     dist::allreduce_sum_f32(g, b.layout().total);

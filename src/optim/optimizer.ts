@@ -66,6 +66,17 @@ export interface OptimizerCommonOptions {
    * collective) and call `step()` the same number of times. CPU arenas only for now.
    */
   comm?: Communicator;
+  /**
+   * ZeRO stage 1, with `comm`: each rank keeps the rule's state (exp_avg, …) only for its
+   * 1/size slice of the arena. A step reduce-scatters the gradient, steps the slice and
+   * all-gathers the parameters; the global norm is the slices' sums added in rank order, so
+   * clipping and skipping decide identically on every rank. With `shard`, `stateDict()`,
+   * `save()` and `saveSync()` are collective (every rank calls them; the state is consolidated,
+   * and `save` writes on rank 0 only), and the file loads at any world size, 1 included.
+   * Not for LAMB (per-tensor trust ratios) or schedule-free AdamW (two views of the parameters);
+   * `tensorNorms()` is not available. Default false.
+   */
+  shard?: boolean;
 }
 
 /**
@@ -120,7 +131,7 @@ export interface GroupInfo {
   hyperparameters: Readonly<Record<string, HyperValue>>;
 }
 
-const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm'];
+const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm', 'shard'];
 
 /** A plain copy of an options object: each property is read exactly once (getters included). */
 function snapshot(name: string, options: unknown): Record<string, unknown> {
@@ -207,6 +218,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   #mode: 'train' | 'eval' = 'train';
   /** The data-parallel communicator (options.comm), or null. */
   readonly #comm: MpiCommunicator | null;
+  /** ZeRO-1: this rank holds the state of its slice only (options.shard). */
+  readonly #shard: boolean;
 
   protected constructor(kind: OptimizerKind, params: unknown, options: unknown) {
     const spec = RULES[kind] as unknown as RuleSpec;
@@ -235,19 +248,20 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
         `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
       );
     }
+    this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);
+    if (this.#shard) {
+      if (this.#comm === null) throw v.rangeError('options.shard', 'false without options.comm (sharding splits the state across the ranks of a communicator)', true);
+      if (kind === 'lamb' || spec.trainEvalModes) {
+        throw v.rangeError('options.shard', `false for ${spec.className} (${kind === 'lamb' ? 'its per-tensor trust ratios need whole tensors' : 'its train/eval switch needs the whole state'})`, true);
+      }
+      if (device !== 'cpu') throw v.rangeError('options.shard', `false on device '${device}' (sharding is built for CPU arenas)`, true);
+    }
     const addon = loadNative();
     const tensorGroup = new Float64Array(lengths.length);
     groups.forEach((g, gi) => g.tensors.forEach((t) => (tensorGroup[t] = gi)));
     this.#hp = new Float64Array(hpLength(groups.length));
-    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority);
-    if (this.#comm !== null) {
-      try {
-        checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length);
-      } catch (e) {
-        this.#native.dispose();
-        throw e;
-      }
-    }
+    if (this.#comm !== null) checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard);
+    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority, this.#shard);
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -311,6 +325,12 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   /** `'cpu'` or `'cuda:N'`. */
   get device(): string {
     return this.live().device ?? 'cpu';
+  }
+
+  /** Whether this rank holds only its slice of the state (options.shard, ZeRO-1). */
+  get sharded(): boolean {
+    this.#alive();
+    return this.#shard;
   }
 
   /** The data-parallel communicator given as `options.comm`, or null. */
@@ -668,6 +688,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   /** Per-tensor L2 and L1 norms of the last step's (unscaled, unclipped) gradient. */
   tensorNorms(): { l2: Float64Array; l1: Float64Array } {
     const native = this.live();
+    if (this.#shard) throw new Error(`fused-optim: tensorNorms() is not available on a sharded (options.shard) ${this.#name}: each rank reduces only its slice`);
     const n = this.#lengths.length;
     const sq = new Float64Array(n);
     const l1 = new Float64Array(n);
@@ -743,6 +764,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const state: Record<string, Float32Array[]> = {};
     this.#spec.stateNames.forEach((key, k) => {
       state[key] = read(SLOT.firstState + k);
+      // Sharded: each rank read its slice and zeros elsewhere; the sum over ranks is the whole
+      // state, exactly (x + 0 = x). A collective: every rank calls stateDict().
+      if (this.#shard) for (const a of state[key]) if (a.length > 0) (this.#comm as MpiCommunicator).allreduceSum(a);
     });
     let trace: OptimizerStateDict['trace'] = null;
     if (this.#traceCapacity > 0) {
@@ -889,12 +913,36 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
    */
   async save(path: string): Promise<void> {
     const state = this.stateDict();
+    if (this.#shard) {
+      // Collective: every rank consolidated the state; rank 0 writes, then every rank waits for it.
+      const comm = this.#comm as MpiCommunicator;
+      let err: unknown = null;
+      if (comm.rank === 0) await writeCheckpoint(path, state).catch((e: unknown) => (err = e));
+      comm.barrier();
+      if (err !== null) throw err;
+      return;
+    }
     await writeCheckpoint(path, state);
   }
 
   /** {@link FusedOptimizer.save}, synchronously. */
   saveSync(path: string): void {
-    writeCheckpointSync(path, this.stateDict());
+    const state = this.stateDict();
+    if (this.#shard) {
+      const comm = this.#comm as MpiCommunicator;
+      let err: unknown = null;
+      if (comm.rank === 0) {
+        try {
+          writeCheckpointSync(path, state);
+        } catch (e) {
+          err = e;
+        }
+      }
+      comm.barrier();
+      if (err !== null) throw err;
+      return;
+    }
+    writeCheckpointSync(path, state);
   }
 
   /**
@@ -969,16 +1017,16 @@ function fnv1a(values: readonly number[]): number {
  * all-reduce of [x, −x] under MIN: a mismatch throws the same RangeError on every rank instead
  * of letting the step's all-reduce mix unrelated gradients (or hang on different sizes).
  */
-function checkSameLayout(comm: MpiCommunicator, spec: RuleSpec, lengths: readonly number[], tensorGroup: Float64Array, groups: number): void {
+function checkSameLayout(comm: MpiCommunicator, spec: RuleSpec, lengths: readonly number[], tensorGroup: Float64Array, groups: number, shard: boolean): void {
   const total = lengths.reduce((a, b) => a + b, 0);
-  const hash = fnv1a([spec.native.code, groups, lengths.length, ...lengths, ...tensorGroup]);
+  const hash = fnv1a([spec.native.code, groups, shard ? 1 : 0, lengths.length, ...lengths, ...tensorGroup]);
   const mine = [total, lengths.length, hash];
   const buf = Float64Array.from([...mine, ...mine.map((x) => -x)]);
   comm.allreduce(buf, 'min');
   const n = mine.length;
   if (mine.some((_, i) => buf[i] !== -buf[i + n])) {
     throw new RangeError(
-      `Expected the same arena layout on every rank for options.comm but the ranks differ: this rank (${comm.rank} of ${comm.size}) has a ${spec.className} of ${lengths.length} tensors, ${total} parameters, layout fingerprint ${hash.toString(16)}; across ranks the parameter count ranges ${buf[0]}..${-buf[n]} and the tensor count ${buf[1]}..${-buf[n + 1]}`,
+      `Expected the same arena layout on every rank for options.comm but the ranks differ: this rank (${comm.rank} of ${comm.size}) has a ${spec.className}${shard ? ' (sharded)' : ''} of ${lengths.length} tensors, ${total} parameters, layout fingerprint ${hash.toString(16)}; across ranks the parameter count ranges ${buf[0]}..${-buf[n]} and the tensor count ${buf[1]}..${-buf[n + 1]}`,
     );
   }
 }

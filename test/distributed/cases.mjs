@@ -3,7 +3,11 @@
 // Usage: cases.mjs <mode> where mode is 'all' (every equality case) or 'hang' (rank 1 never steps).
 import { createHash } from 'node:crypto';
 
-import { Adam, AdamW, Lion, SGD } from '../../dist/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { Adagrad, Adam, AdamW, Lion, SGD } from '../../dist/index.js';
 import { init } from '../../dist/distributed/index.js';
 import { mulberry32 } from '../../dist/random.js';
 
@@ -148,6 +152,112 @@ if (mode === 'hang') {
     check(err instanceof RangeError, 'mismatched groups, same parameter count: RangeError on every rank');
   }
 
+  // ZeRO-1 (shard: true): equal to the unsharded data-parallel run, state bytes per rank.
+  const sharded = {};
+  {
+    const cfgs = [...configs, ['Adagrad', (o) => new Adagrad(init0.map((a) => a.slice()), { lr: 0.05, ...o })]];
+    for (const [name, make] of cfgs) {
+      for (const extra of [{}, { maxGradNorm: 0.5, skipNonFinite: true }]) {
+        const a = make({ comm, ...extra });
+        const b = make({ comm, shard: true, ...extra });
+        check(b.sharded && !a.sharded, `${name}: sharded flag`);
+        for (let s = 0; s < STEPS; s++) {
+          lengths.forEach((n, t) => {
+            a.setGrads(t, grad(rank, t, s, n, true));
+            b.setGrads(t, grad(rank, t, s, n, true));
+          });
+          const x = a.step();
+          const y = s % 2 ? await b.stepAsync() : b.step();
+          check(x.skipped === y.skipped && Math.abs(x.gradNormL2 - y.gradNormL2) <= 1e-12 * x.gradNormL2 && Math.abs(x.gradNormL1 - y.gradNormL1) <= 1e-12 * x.gradNormL1, `${name} shard: norms as unsharded`);
+        }
+        const tag = `${name} shard${extra.maxGradNorm ? ' clip' : ''}`;
+        sameOnEveryRank(digest(b), `${tag}: parameters`);
+        if (!extra.maxGradNorm) check(digest(a) === digest(b), `${tag}: parameters bitwise equal to unsharded`);
+        else {
+          let worst = 0;
+          for (let t = 0; t < lengths.length; t++) {
+            const x = a.readParams(t), y = b.readParams(t);
+            for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+          }
+          check(worst < 1e-6, `${tag}: parameters within 1e-6 of unsharded (clip coefficient from differently ordered sums; max diff ${worst})`);
+        }
+        const sa = a.stateDict(), sb = b.stateDict(); // collective for b
+        for (const key of Object.keys(sa.state)) {
+          check(sa.state[key].every((arr, t) => Buffer.from(arr.buffer).equals(Buffer.from(sb.state[key][t].buffer))) || extra.maxGradNorm, `${tag}: consolidated state ${key} equals unsharded`);
+        }
+        a.dispose();
+        b.dispose();
+      }
+    }
+    // NaN on one rank: every rank skips.
+    const z = new Adam(init0.map((a) => a.slice()), { lr: 0.01, skipNonFinite: true, comm, shard: true });
+    lengths.forEach((n, t) => z.setGrads(t, grad(rank, t, 0, n, true)));
+    if (rank === 0) z.grads[0][3] = Infinity;
+    const before = digest(z);
+    const info = z.step();
+    check(info.skipped && digest(z) === before && z.appliedSteps === 0, 'shard: Inf on rank 0 only skips on every rank');
+    z.dispose();
+    // Checkpoint: consolidated by save (collective, written by rank 0), loadable at any world size.
+    const dir = rank === 0 ? mkdtempSync(join(tmpdir(), 'fo-dist-')) : '';
+    const dirBuf = comm.allreduce(Float64Array.from(Buffer.from(dir.padEnd(64))), 'max');
+    const file = join(Buffer.from(Array.from(dirBuf)).toString().trim(), 'ckpt.fo');
+    const c1 = new AdamW(init0.map((a) => a.slice()), { lr: 0.01, comm, shard: true });
+    for (let s = 0; s < 2; s++) {
+      lengths.forEach((n, t) => c1.setGrads(t, grad(rank, t, s, n, true)));
+      c1.step();
+    }
+    c1.saveSync(file);
+    const c2 = new AdamW(lengths, { lr: 0.01, comm, shard: true });
+    c2.loadSync(file);
+    const solo = new AdamW(lengths, { lr: 0.01, gradScale: 1 / size });
+    solo.loadSync(file); // world size 1, unsharded
+    solo.setOptions({ gradScale: 1 / size }); // the file's gradScale (1) replaced: solo is given the sum of the ranks' gradients
+    for (let s = 2; s < 4; s++) {
+      lengths.forEach((n, t) => {
+        c1.setGrads(t, grad(rank, t, s, n, true));
+        c2.setGrads(t, grad(rank, t, s, n, true));
+        solo.setGrads(t, sumOverRanks(t, s, n, true));
+      });
+      c1.step();
+      c2.step();
+      solo.step();
+    }
+    check(digest(c1) === digest(c2) && c2.iteration === 4, 'shard checkpoint: a sharded optimizer resumed from the consolidated file continues bit for bit');
+    check(digest(solo) === digest(c1), 'shard checkpoint: the file loads in one process (unsharded) and continues identically');
+    c1.dispose();
+    c2.dispose();
+    solo.dispose();
+    comm.barrier();
+    if (rank === 0) rmSync(dirname(file), { recursive: true, force: true });
+    // Memory per rank: Adam over 1e6 parameters.
+    const big = [600_000, 400_000];
+    const u = new Adam(big, { comm });
+    const sh = new Adam(big, { comm, shard: true });
+    sharded.unshardedBytes = u.nativeBytes;
+    sharded.shardedBytes = sh.nativeBytes;
+    check(sh.nativeBytes < u.nativeBytes, 'shard: fewer native bytes per rank');
+    // params + grads (2 x 4 MB) stay whole; the state (2 x 4 MB) and the gradient slice are 1/size.
+    // (+ the trace ring: 4096 records of 32 bytes)
+    const expected = 2 * 4e6 + (3 * 4e6) / size + 4096 * 32;
+    check(Math.abs(sh.nativeBytes - expected) < 0.001 * expected, `shard: native bytes ${sh.nativeBytes} ~ 2 x 4 MB + 3 x 4 MB / ${size} + trace`);
+    u.dispose();
+    sh.dispose();
+    let err = null;
+    try {
+      new Adam([8], { comm, shard: rank === 0 });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /same arena layout/.test(err.message), 'shard on one rank only: RangeError on every rank');
+    err = null;
+    try {
+      new Adam([8], { shard: true });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /options\.shard/.test(err.message), 'shard without comm: RangeError');
+  }
+
   // Typed errors for bad use.
   {
     let err = null;
@@ -186,7 +296,7 @@ if (mode === 'hang') {
     opt.dispose();
   }
   comm.barrier();
-  console.log(`RESULT ${JSON.stringify({ rank, size, ok: true, checks: checks.length, threadLevel: comm.threadLevel })}`);
+  console.log(`RESULT ${JSON.stringify({ rank, size, ok: true, checks: checks.length, threadLevel: comm.threadLevel, sharded })}`);
   comm.close();
   let err = null;
   try {

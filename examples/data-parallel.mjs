@@ -9,7 +9,8 @@
 // parameters stay identical on every rank, the lr schedule and the norm trace work as in one
 // process, and the final loss equals the single-process run with the same global batch up to
 // the order in which the all-reduce sums the shards' gradients. Without mpirun it runs as one
-// process (the reference). Options: --steps N --batch B --hidden H --train N (defaults 150 64 64 4096).
+// process (the reference). Options: --steps N --batch B --hidden H --train N (defaults 150 64 64
+// 4096), --shard (ZeRO-1: each rank keeps the AdamW state of its 1/N slice only).
 import { AdamW } from '../dist/index.js';
 import { init } from '../dist/distributed/index.js';
 import { cosineDecay } from '../dist/schedules/index.js';
@@ -37,7 +38,8 @@ const { train, test } = loadSplit({ nTrain, nTest: 1000, seed: 1 });
 const model = mlp(hidden);
 const params = model.init(new Rng(42)); // the same seed on every rank: identical initial parameters
 const lr = cosineDecay({ peak: 3e-3, steps, warmup: Math.round(steps / 10), end: 3e-4 });
-const opt = new AdamW(params, { lr, weightDecay: 0.01, maxGradNorm: 1, ...(comm && { comm }) });
+const shard = process.argv.includes('--shard') && comm !== null;
+const opt = new AdamW(params, { lr, weightDecay: 0.01, maxGradNorm: 1, ...(comm && { comm, shard }) });
 
 // Every rank draws the same batch order; rank r takes rows [lo, hi) of each global batch.
 const order = new Rng(7);
@@ -67,7 +69,7 @@ for (let s = 0; s < steps; s++) {
 const seconds = (performance.now() - t0) / 1000;
 const trainEval = model.evaluate(opt.params, train);
 const testEval = model.evaluate(opt.params, test);
-log(`ranks ${size}, global batch ${batch}, ${steps} steps in ${seconds.toFixed(2)} s; trace: ${opt.trace.length} records, refinable (${opt.trace.refine().length} values)`);
+log(`ranks ${size}${shard ? ' (sharded state)' : ''}, native bytes per rank ${opt.nativeBytes}, global batch ${batch}, ${steps} steps in ${seconds.toFixed(2)} s; trace: ${opt.trace.length} records, refinable (${opt.trace.refine().length} values)`);
 log(`final loss (whole training set): ${trainEval.loss.toFixed(9)}   test accuracy ${(testEval.accuracy * 100).toFixed(2)}%`);
 log(`RESULT ${JSON.stringify({ size, steps, batch, finalLoss: trainEval.loss, lastBatchLoss: lastLoss, testAccuracy: testEval.accuracy })}`);
 opt.dispose();

@@ -39,12 +39,13 @@ function mpirun(np: number, args: string[], timeout: number) {
 beforeAll(() => ensureDist());
 
 describe('init() without a launcher (child process)', () => {
-  it('throws typed errors: no launcher, bad options, missing or non-MPI library, worker thread', () => {
+  it('throws typed errors: no launcher, bad options, missing or non-MPI library, worker thread; the NCCL probe reports unavailable with the reason', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'test', 'distributed', 'single.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, { ok: boolean; message: string }>;
-    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'missing libmpi', 'no launcher', 'not an MPI library', 'unknown option', 'worker thread']);
+    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'missing libmpi', 'nccl probe', 'no launcher', 'not an MPI library', 'unknown option', 'worker thread']);
     for (const [name, c] of Object.entries(out)) expect(c.ok, `${name}: ${c.message}`).toBe(true);
+    console.log(`[distributed] NCCL here: ${out['nccl probe'].message}`);
   });
 });
 

@@ -327,6 +327,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bench.Set("FLAG_NO_REDUCE", Napi::Number::New(env, 256));
   exports.Set("bench", bench);
   dist::init_mpi(env, exports);
+  dist::init_nccl(env, exports);
   return init_optimizer(env, exports);
 }
 

@@ -16,4 +16,4 @@
  *
  * @module
  */
-export { DistributedError, init, type Communicator, type InitOptions } from './mpi.js';
+export { DistributedError, init, ncclInfo, type Communicator, type InitOptions, type NcclInfo } from './mpi.js';

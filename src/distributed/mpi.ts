@@ -186,6 +186,26 @@ function workerThreadError(what: string): DistributedError {
   );
 }
 
+/** What {@link ncclInfo} reports. */
+export interface NcclInfo {
+  /** Whether libnccl.so.2 loads with the entry points a CUDA data-parallel step needs. */
+  available: boolean;
+  /** Why not, when unavailable. */
+  reason: string | null;
+  /** NCCL's version code (e.g. 21903 for 2.19.3), when available. */
+  version: number | null;
+}
+
+/**
+ * Whether NCCL could serve CUDA arenas here (`dlopen` of libnccl.so.2; no headers at build
+ * time). The CUDA collectives are not built yet: an optimizer on a CUDA device with `comm` is
+ * refused whatever this says.
+ */
+export function ncclInfo(): NcclInfo {
+  const p = (loadNative() as unknown as { nccl: { probe(): NcclInfo } }).nccl.probe();
+  return { available: p.available, reason: p.reason, version: p.version };
+}
+
 let world: MpiCommunicator | null = null;
 
 /**

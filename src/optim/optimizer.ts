@@ -245,7 +245,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const [stream, priority] = resolveStream('options.stream', o.stream);
     if (this.#comm !== null && device.startsWith('cuda')) {
       throw new RangeError(
-        `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
+        `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17; ncclInfo() says whether libnccl.so.2 loads here); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
       );
     }
     this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);

@@ -2,7 +2,7 @@
 // Prints one JSON line: { name: { ok, message } } for each case.
 import { Worker } from 'node:worker_threads';
 
-import { DistributedError, init } from '../../dist/distributed/index.js';
+import { DistributedError, init, ncclInfo } from '../../dist/distributed/index.js';
 
 const out = {};
 function expectThrow(name, fn, test) {
@@ -38,4 +38,10 @@ const msg = await new Promise((resolve, reject) => {
 });
 await w.terminate();
 out['worker thread'] = { ok: /^ERR_FUSED_OPTIM_MPI_THREAD: .*main thread/.test(msg), message: msg };
+// NCCL: the probe answers either way; here (no libnccl) it says why.
+const nccl = ncclInfo();
+out['nccl probe'] = {
+  ok: nccl.available ? typeof nccl.version === 'number' && nccl.reason === null : /libnccl\.so\.2/.test(nccl.reason) && nccl.version === null,
+  message: JSON.stringify(nccl),
+};
 console.log(JSON.stringify(out));

@@ -9,7 +9,7 @@
 
 #include <sys/mman.h>
 
-#include "../dist/mpi.h"
+#include "../dist/collectives.h"
 #include "dispatch.h"
 #include "pool.h"
 

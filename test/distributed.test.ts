@@ -12,6 +12,7 @@ import * as path from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { Adam, AdamW, SGD } from '../src/index.js';
 import { ensureDist, root } from './support/dist.js';
 
 const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
@@ -37,6 +38,21 @@ function mpirun(np: number, args: string[], timeout: number) {
 }
 
 beforeAll(() => ensureDist());
+
+describe('comm and shard options without MPI', () => {
+  it('refuse a value that is not a communicator, shard without comm, and comm in a group', () => {
+    expect(() => new Adam([4], { comm: {} as never })).toThrow(TypeError);
+    expect(() => new Adam([4], { comm: {} as never })).toThrow(/options\.comm/);
+    expect(() => new AdamW([4], { shard: true })).toThrow(RangeError);
+    expect(() => new AdamW([4], { shard: true })).toThrow(/without options\.comm.*for options\.shard/);
+    expect(() => new SGD([4], { shard: 'yes' as never })).toThrow(TypeError);
+    expect(() => new SGD([{ params: [4], comm: {} } as never])).toThrow(/params\[0\]\.comm cannot be set per group/);
+    const opt = new Adam([4]);
+    expect(opt.comm).toBeNull();
+    expect(opt.sharded).toBe(false);
+    opt.dispose();
+  });
+});
 
 describe('init() without a launcher (child process)', () => {
   it('throws typed errors: no launcher, bad options, missing or non-MPI library, worker thread; the NCCL probe reports unavailable with the reason', () => {

@@ -23,6 +23,7 @@
       "target_name": "fused_optim",
       "sources": ["<!@(node native/sources.cjs)", "<!@(node native/sources.cjs nocuda)"],
       "dependencies": ["fo_kernels_avx2", "fo_kernels_avx512"],
+      "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
         "NAPI_VERSION=8",

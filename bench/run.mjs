@@ -174,6 +174,12 @@ export async function runBench(argv = [], io = processIO, defaults = {}) {
 /** CLI entry: returns the exit code (1 with a one-line message for bad options or a failure). */
 export async function main(argv = process.argv.slice(2), io = processIO) {
   try {
+    if (argv.includes('--distributed')) {
+      // The data-parallel benchmark (Open MPI): bench/lib/distributed.mjs.
+      const { runDistributedBench } = await import('./lib/distributed.mjs');
+      runDistributedBench(argv, io);
+      return 0;
+    }
     await runBench(argv, io);
     return 0;
   } catch (e) {

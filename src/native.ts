@@ -93,8 +93,9 @@ export interface NativeBuildInfo {
 export interface NativeOptimizer {
   slotBuffer(slot: number): ArrayBuffer | null;
   offsets(): Float64Array;
-  step(hp: Float64Array, out: Float64Array): void;
-  stepAsync(hp: Float64Array, out: Float64Array): Promise<void>;
+  /** `reduce`: first sum the gradient slot over MPI_COMM_WORLD in place (fused-optim/distributed). */
+  step(hp: Float64Array, out: Float64Array, reduce?: boolean): void;
+  stepAsync(hp: Float64Array, out: Float64Array, reduce?: boolean): Promise<void>;
   /**
    * The outcome of the step taken at `iteration` into `out` (waits for the device); false when
    * it is no longer held. For backends with `outcomeIsLazy` (CUDA), whose step() leaves `out` NaN.
@@ -142,6 +143,7 @@ export interface NativeAddon {
     threads: number,
     stream?: 'shared' | 'own',
     streamPriority?: number,
+    shard?: boolean,
   ) => NativeOptimizer;
   /** The native rule registry. */
   rules: NativeRuleInfo[];

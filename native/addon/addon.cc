@@ -15,6 +15,7 @@
 #include "../cpu/engine.h"
 #include "../cpu/pool.h"
 #include "../cuda/api.h"
+#include "../dist/mpi.h"
 #include "require.h"
 
 #ifndef FO_VERSION
@@ -325,6 +326,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // finalize kernel and the trace (bench/gpu measures what norms and trace cost with it).
   bench.Set("FLAG_NO_REDUCE", Napi::Number::New(env, 256));
   exports.Set("bench", bench);
+  dist::init_mpi(env, exports);
+  dist::init_nccl(env, exports);
   return init_optimizer(env, exports);
 }
 

@@ -35,10 +35,12 @@
 #include <vector>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "../cpu/engine.h"
 #include "../cuda/api.h"
+#include "../dist/mpi.h"
 #include "addon.h"
 #include "require.h"
 #include "test_backend.h"
@@ -168,7 +170,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
 
   // new Optimizer(rule, lengths: Float64Array, tensorGroup: Float64Array, groups,
   //               device: 'cpu' | 'cuda:N', traceCapacity, threads,
-  //               stream?: 'shared' | 'own', streamPriority?: integer)
+  //               stream?: 'shared' | 'own', streamPriority?: integer, shard?: boolean)
   // The stream arguments apply to CUDA only (the CPU has no streams and ignores them).
   explicit OptimizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerWrap>(info) {
     Napi::Env env = info.Env();
@@ -215,7 +217,13 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     check_arena_fits(env, 2 + spec.rule->slots, lens, device);
     try {
       spec.layout = Layout::packed(lens);
-      if (device == "cpu") {
+      const bool shard = info.Length() > 9 && info[9].ToBoolean();
+      if (shard && device != "cpu") throw_range(env, "Expected device 'cpu' for a sharded (ZeRO-1) arena");
+      if (shard && !dist::active()) throw_range(env, "Expected MPI to be initialised for a sharded (ZeRO-1) arena");
+      if (shard) {
+        backend_ = std::make_unique<cpu::CpuOptimizer>(
+            std::move(spec), threads, cpu::CpuOptimizer::Sharding{dist::rank(), dist::size()});
+      } else if (device == "cpu") {
         backend_ = std::make_unique<cpu::CpuOptimizer>(std::move(spec), threads);
       } else if (device.rfind("cuda:", 0) == 0) {
         int ordinal = std::stoi(device.substr(5));
@@ -314,13 +322,25 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return StepSettings::unpack(keep->data());
   }
 
-  // step(hp, out)
+  // Data-parallel steps (fused-optim/distributed): sums the whole gradient slot (padding
+  // included, which is zero on every rank) over MPI_COMM_WORLD in place, before the step. The
+  // 1/size of the average is folded into the step's gradScale by the caller.
+  static void allreduce_grads(OptimizerBackend& b) {
+    if (auto* c = dynamic_cast<cpu::CpuOptimizer*>(&b); c && c->sharded()) return;  // its step reduce-scatters
+    float* g = b.host_slot(kGrads);
+    if (!g) throw std::runtime_error("the MPI gradient all-reduce needs a host (CPU) arena");
+    dist::allreduce_sum_f32(g, b.layout().total);
+  }
+
+  // step(hp, out, reduce?)
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     OptimizerBackend& b = live(env);
     StepSettings h = read_hp(info, 0, nullptr);
     auto out = require_f64(info, 1, "out", kOutCount);
+    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
     try {
+      if (reduce) allreduce_grads(b);
       b.step(h, out.Data());
     } catch (...) {
       rethrow_as_js(env);
@@ -351,14 +371,16 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   class StepWorker : public Napi::AsyncWorker {
    public:
     StepWorker(OptimizerWrap* self, std::vector<double> hp, Napi::Float64Array out,
-               Napi::Promise::Deferred deferred)
+               Napi::Promise::Deferred deferred, bool reduce)
         : Napi::AsyncWorker(self->Env(), "fused-optim:step"),
-          self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred) {
+          self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred),
+          reduce_(reduce) {
       self_ref_ = Napi::Persistent(self->Value());
       out_ref_ = Napi::Persistent(out);
     }
     void Execute() override {
       try {
+        if (reduce_) allreduce_grads(*backend_);
         backend_->step(StepSettings::unpack(hp_.data()), result_);
       } catch (const DeviceError& e) {
         code_ = e.code();
@@ -423,11 +445,12 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     Napi::Reference<Napi::Float64Array> out_ref_;
     double result_[kOutCount] = {};
     bool failed_ = false;
+    bool reduce_ = false;
     std::string error_;
     std::string code_;
   };
 
-  // stepAsync(hp, out): Promise<void>; `out` is filled before it resolves.
+  // stepAsync(hp, out, reduce?): Promise<void>; `out` is filled before it resolves.
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     live(env);
@@ -435,7 +458,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     read_hp(info, 0, &hp);
     auto out = require_f64(info, 1, "out", kOutCount);
     auto deferred = Napi::Promise::Deferred::New(env);
-    auto* worker = new StepWorker(this, std::move(hp), out, deferred);
+    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
+    auto* worker = new StepWorker(this, std::move(hp), out, deferred, reduce);
     busy_ = true;
     worker->Queue();
     return deferred.Promise();

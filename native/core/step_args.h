@@ -47,6 +47,9 @@ struct StepSettings {
   uint32_t flags = 0;
   int32_t groups = 1;
   const double* group_hp = nullptr;   // groups * kHpGroupStride doubles
+  // Set by a backend whose arena is a shard of a larger one (ZeRO-1, cpu/engine.cc): turns the
+  // shard's {sum g², sum |g|} into the global sums before the decision. Null otherwise.
+  void (*global_sums)(double* sums) = nullptr;
 
   bool skip_non_finite() const { return (flags & kFlagSkipNonFinite) != 0; }
   bool clipping() const { return max_grad_norm > 0.0 && std::isfinite(max_grad_norm); }

@@ -9,6 +9,7 @@
 
 #include <sys/mman.h>
 
+#include "../dist/collectives.h"
 #include "dispatch.h"
 #include "pool.h"
 
@@ -173,7 +174,13 @@ Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo&
       parts[c] = k.reduce(ptr.g + ch.begin, ch.end - ch.begin, scale);
     });
   }
-  const Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
+  Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
+  if (s.global_sums) {
+    double sums[2] = {r.sq, r.abs};
+    s.global_sums(sums);
+    r.sq = sums[0];
+    r.abs = sums[1];
+  }
   const Outcome o = decide(r.sq, r.abs, two_pass, s.skip_non_finite(), s.clipping(),
                            s.max_grad_norm, applied);
   if (two_pass && !o.skipped) {
@@ -250,12 +257,83 @@ CpuOptimizer::CpuOptimizer(ArenaSpec spec, const ArenaPointers& ptr, int threads
   trace_capacity_ = 0;
 }
 
+CpuOptimizer::CpuOptimizer(ArenaSpec spec, int threads, Sharding sh)
+    : OptimizerBackend(std::move(spec)), threads_(threads) {
+  if (sh.size < 1 || sh.rank < 0 || sh.rank >= sh.size) throw std::runtime_error("bad sharding");
+  if (layout_.total > (int64_t{1} << 31) - 1) {
+    throw std::runtime_error("a sharded arena is limited to 2^31 - 1 elements (MPI counts are int)");
+  }
+  if ((rule_->norms & rules::kNeedsTrustRatio) != 0) {
+    throw std::runtime_error("a rule with per-tensor trust ratios (LAMB) cannot be sharded");
+  }
+  sharded_ = true;
+  auto cut = [&](int r) {
+    return r >= sh.size ? layout_.total
+                        : layout_.total * r / sh.size / Layout::kAlignElems * Layout::kAlignElems;
+  };
+  for (int r = 0; r < sh.size; ++r) {
+    displs_.push_back(static_cast<int>(cut(r)));
+    counts_.push_back(static_cast<int>(cut(r + 1) - cut(r)));
+  }
+  lo_ = cut(sh.rank);
+  hi_ = cut(sh.rank + 1);
+  // The slice's pieces of tensors, chunked as a layout of their own.
+  Layout& l = shard_layout_;
+  for (size_t t = 0; t < layout_.tensors(); ++t) {
+    const int64_t a = std::max(layout_.offset[t], lo_);
+    const int64_t b = std::min(layout_.offset[t] + layout_.length[t], hi_);
+    if (a >= b) continue;
+    const int32_t piece = static_cast<int32_t>(l.length.size());
+    l.offset.push_back(a - lo_);
+    l.length.push_back(b - a);
+    l.first_chunk.push_back(static_cast<int32_t>(l.chunks.size()));
+    for (int64_t c = a; c < b; c += kChunkElems) {
+      l.chunks.push_back(Chunk{c - lo_, std::min(b, c + kChunkElems) - lo_, piece});
+    }
+    l.elements += b - a;
+    shard_group_.push_back(tensor_group_[t]);
+  }
+  l.first_chunk.push_back(static_cast<int32_t>(l.chunks.size()));
+  l.total = hi_ - lo_;
+  blocks_[kParams] = HostBlock::allocate(layout_.total);
+  blocks_[kGrads] = HostBlock::allocate(layout_.total);
+  for (int k = 0; k < rule_->slots; ++k) blocks_[kFirstState + k] = HostBlock::allocate(hi_ - lo_);
+  shard_g_ = HostBlock::allocate(hi_ - lo_);
+  ptr_.p = blocks_[kParams]->data;
+  ptr_.g = blocks_[kGrads]->data;
+  for (int k = 0; k < rule_->slots; ++k) ptr_.s[k] = blocks_[kFirstState + k]->data;
+  trace_.assign(static_cast<size_t>(trace_capacity_ * kTraceFields), 0.0);
+}
+
+namespace {
+void sharded_global_sums(double* sums) { dist::sum_in_rank_order_f64(sums, 2); }
+}  // namespace
+
 void CpuOptimizer::step(const StepSettings& s, double* out) {
+  if (sharded_) {
+    dist::reduce_scatter_sum_f32(ptr_.g, shard_g_->data, counts_.data());
+    ArenaPointers sp = ptr_;
+    sp.p = ptr_.p + lo_;
+    sp.g = shard_g_->data;
+    StepSettings ss = s;
+    ss.global_sums = &sharded_global_sums;
+    const Outcome o = run_step(shard_layout_, sp, *rule_, ss, shard_group_.data(), applied_,
+                               threads_, nullptr, nullptr);
+    // Every rank made the same decision (global sums); a skipped step moved nothing.
+    if (!o.skipped) dist::allgatherv_f32(ptr_.p, counts_.data(), displs_.data());
+    write_outcome(o, out);
+    record(o, s);
+    return;
+  }
   const bool owned = blocks_[kParams] != nullptr;
   const Outcome o = run_step(layout_, ptr_, *rule_, s, tensor_group_.data(), applied_, threads_,
                              owned ? tensor_sq_.data() : nullptr,
                              owned ? tensor_abs_.data() : nullptr);
   write_outcome(o, out);
+  record(o, s);
+}
+
+void CpuOptimizer::record(const Outcome& o, const StepSettings& s) {
   if (trace_capacity_ > 0) {
     if (trace_written_ - trace_read_ >= trace_capacity_) {  // ring full: drop the oldest
       ++trace_read_;
@@ -282,19 +360,31 @@ float* CpuOptimizer::host_slot(int slot) {
 }
 
 void CpuOptimizer::write_slot(int slot, int64_t offset, const float* src, int64_t n) {
+  if (sharded_ && slot >= kFirstState) {  // only the part inside this rank's slice
+    const int64_t a = std::max(offset, lo_), b = std::min(offset + n, hi_);
+    if (a < b) std::memcpy(host_slot(slot) + (a - lo_), src + (a - offset), static_cast<size_t>(b - a) * 4);
+    return;
+  }
   std::memcpy(host_slot(slot) + offset, src, static_cast<size_t>(n) * 4);
 }
 
 void CpuOptimizer::read_slot(int slot, int64_t offset, float* dst, int64_t n) {
+  if (sharded_ && slot >= kFirstState) {  // zeros outside this rank's slice
+    std::fill(dst, dst + n, 0.0f);
+    const int64_t a = std::max(offset, lo_), b = std::min(offset + n, hi_);
+    if (a < b) std::memcpy(dst + (a - offset), host_slot(slot) + (a - lo_), static_cast<size_t>(b - a) * 4);
+    return;
+  }
   std::memcpy(dst, host_slot(slot) + offset, static_cast<size_t>(n) * 4);
 }
 
 void CpuOptimizer::fill_slot(int slot, float value) {
   float* p = host_slot(slot);
-  std::fill(p, p + layout_.total, value);
+  std::fill(p, p + (sharded_ && slot >= kFirstState ? hi_ - lo_ : layout_.total), value);
 }
 
 void CpuOptimizer::lerp_slot(int dst, int src, const double* w) {
+  if (sharded_) throw std::runtime_error("lerp_slot is not available on a sharded arena");
   float* d = host_slot(dst);
   const float* from = host_slot(src);
   std::vector<float> wf(static_cast<size_t>(groups_));
@@ -321,6 +411,7 @@ int64_t CpuOptimizer::read_trace(double* dst, int64_t max) {
 int64_t CpuOptimizer::native_bytes() const {
   int64_t b = 0;
   for (const auto& blk : blocks_) if (blk) b += blk->bytes;
+  if (shard_g_) b += shard_g_->bytes;
   return b + static_cast<int64_t>(trace_.size() * 8 + tensor_sq_.size() * 16);
 }
 

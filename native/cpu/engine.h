@@ -64,6 +64,17 @@ struct HostBlock {
 class CpuOptimizer final : public OptimizerBackend {
  public:
   CpuOptimizer(ArenaSpec spec, int threads);
+  // ZeRO-1 (fused-optim/distributed, `shard: true`; MPI must be initialised): params and grads
+  // cover the whole arena on every rank, the rule's state only this rank's slice [lo, hi) of it
+  // (world size slices, cut at 16-element boundaries). A step reduce-scatters the gradient into
+  // the slice, steps the slice (norms: the slices' sums added in rank order on every rank),
+  // then all-gathers the parameters. State slots are read and written by arena offsets as
+  // usual: outside the slice, reads give 0 and writes are dropped.
+  struct Sharding {
+    int rank = 0;
+    int size = 1;
+  };
+  CpuOptimizer(ArenaSpec spec, int threads, Sharding sharding);
   // Borrowed: steps run over `ptr`, owned by the caller; no trace, nothing allocated per slot.
   CpuOptimizer(ArenaSpec spec, const ArenaPointers& ptr, int threads);
 
@@ -79,6 +90,7 @@ class CpuOptimizer final : public OptimizerBackend {
   int64_t native_bytes() const override;
 
   std::shared_ptr<HostBlock> block(int slot) const { return blocks_[slot]; }
+  bool sharded() const { return sharded_; }
   void set_threads(int threads) { threads_ = threads; }
   // Borrowed arenas only: point the slots at other caller-owned arrays of the same layout.
   void rebind(const ArenaPointers& ptr) { ptr_ = ptr; }
@@ -91,6 +103,14 @@ class CpuOptimizer final : public OptimizerBackend {
   std::vector<double> trace_;   // ring of kTraceFields doubles per record
   int64_t trace_written_ = 0;   // records ever written
   int64_t trace_read_ = 0;      // records ever read (or dropped)
+  // ZeRO-1 (see the sharding constructor).
+  bool sharded_ = false;
+  int64_t lo_ = 0, hi_ = 0;            // this rank's slice of the arena
+  Layout shard_layout_;                // the slice's pieces of tensors, offsets relative to lo_
+  std::vector<int32_t> shard_group_;   // group of each piece
+  std::shared_ptr<HostBlock> shard_g_; // the reduce-scattered gradient of the slice
+  std::vector<int> counts_, displs_;   // every rank's slice, for the collectives
+  void record(const Outcome& o, const StepSettings& s);
 };
 
 namespace bench {

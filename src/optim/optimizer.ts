@@ -5,6 +5,7 @@
  */
 import { HP, OUT, SLOT, TRACE_FIELDS, hpLength, loadNative, type NativeOptimizer } from '../native.js';
 import type { Schedule } from '../schedules/types.js';
+import { checkComm, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
 import { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 import {
@@ -56,6 +57,26 @@ export interface OptimizerCommonOptions {
   traceCapacity?: number;
   /** CUDA only (ignored on the CPU): the stream this optimizer's work goes to. See {@link CudaStreamOption}. */
   stream?: CudaStreamOption;
+  /**
+   * Data parallelism (`fused-optim/distributed`): a communicator from `init()`. Every step then
+   * averages the gradient arena over all ranks (one in-place `MPI_Allreduce` sum over the whole
+   * arena; the 1/size is folded into `gradScale`, so `opt.grads` hold the **sum** after a step)
+   * before the fused step; norms, clipping and skipping see the averaged gradient, identically
+   * on every rank. Every rank must build the same layout (checked at construction with one
+   * collective) and call `step()` the same number of times. CPU arenas only for now.
+   */
+  comm?: Communicator;
+  /**
+   * ZeRO stage 1, with `comm`: each rank keeps the rule's state (exp_avg, …) only for its
+   * 1/size slice of the arena. A step reduce-scatters the gradient, steps the slice and
+   * all-gathers the parameters; the global norm is the slices' sums added in rank order, so
+   * clipping and skipping decide identically on every rank. With `shard`, `stateDict()`,
+   * `save()` and `saveSync()` are collective (every rank calls them; the state is consolidated,
+   * and `save` writes on rank 0 only), and the file loads at any world size, 1 included.
+   * Not for LAMB (per-tensor trust ratios) or schedule-free AdamW (two views of the parameters);
+   * `tensorNorms()` is not available. Default false.
+   */
+  shard?: boolean;
 }
 
 /**
@@ -110,7 +131,7 @@ export interface GroupInfo {
   hyperparameters: Readonly<Record<string, HyperValue>>;
 }
 
-const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream'];
+const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm', 'shard'];
 
 /** A plain copy of an options object: each property is read exactly once (getters included). */
 function snapshot(name: string, options: unknown): Record<string, unknown> {
@@ -195,6 +216,10 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   #grads: Float32Array[] | null = null;
   /** Which point the parameters hold, for rules with `trainEvalModes` (always 'train' otherwise). */
   #mode: 'train' | 'eval' = 'train';
+  /** The data-parallel communicator (options.comm), or null. */
+  readonly #comm: MpiCommunicator | null;
+  /** ZeRO-1: this rank holds the state of its slice only (options.shard). */
+  readonly #shard: boolean;
 
   protected constructor(kind: OptimizerKind, params: unknown, options: unknown) {
     const spec = RULES[kind] as unknown as RuleSpec;
@@ -215,13 +240,28 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const threads = o.threads === undefined ? 0 : v.integer('options.threads', o.threads, 1, 256);
     this.#traceCapacity =
       o.traceCapacity === undefined ? defaultTraceCapacity(this.#lengths) : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
-    const device = resolveDevice('options.device', o.device);
+    this.#comm = o.comm === undefined ? null : checkComm('options.comm', o.comm);
+    const device = this.#comm !== null && typeof o.device === 'string' && o.device.startsWith('cuda') ? o.device : resolveDevice('options.device', o.device);
     const [stream, priority] = resolveStream('options.stream', o.stream);
+    if (this.#comm !== null && device.startsWith('cuda')) {
+      throw new RangeError(
+        `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17; ncclInfo() says whether libnccl.so.2 loads here); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
+      );
+    }
+    this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);
+    if (this.#shard) {
+      if (this.#comm === null) throw v.rangeError('options.shard', 'false without options.comm (sharding splits the state across the ranks of a communicator)', true);
+      if (kind === 'lamb' || spec.trainEvalModes) {
+        throw v.rangeError('options.shard', `false for ${spec.className} (${kind === 'lamb' ? 'its per-tensor trust ratios need whole tensors' : 'its train/eval switch needs the whole state'})`, true);
+      }
+      if (device !== 'cpu') throw v.rangeError('options.shard', `false on device '${device}' (sharding is built for CPU arenas)`, true);
+    }
     const addon = loadNative();
     const tensorGroup = new Float64Array(lengths.length);
     groups.forEach((g, gi) => g.tensors.forEach((t) => (tensorGroup[t] = gi)));
     this.#hp = new Float64Array(hpLength(groups.length));
-    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority);
+    if (this.#comm !== null) checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard);
+    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority, this.#shard);
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -285,6 +325,18 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   /** `'cpu'` or `'cuda:N'`. */
   get device(): string {
     return this.live().device ?? 'cpu';
+  }
+
+  /** Whether this rank holds only its slice of the state (options.shard, ZeRO-1). */
+  get sharded(): boolean {
+    this.#alive();
+    return this.#shard;
+  }
+
+  /** The data-parallel communicator given as `options.comm`, or null. */
+  get comm(): Communicator | null {
+    this.#alive();
+    return this.#comm;
   }
 
   /** Bytes of native memory this optimizer holds. */
@@ -491,6 +543,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     // reading it waits for the previous step).
     const t = host ? this.#applied + 1 : 0;
     packHeader(hp, this.#gradient, this.#groups.length, 0);
+    // Data parallel: the gradient slot will hold the sum over ranks; averaging is folded into
+    // the unscale factor, so the step stays one read of the gradient.
+    if (this.#comm !== null) hp[HP.gradScale] = this.#gradient.gradScale / this.#comm.size;
     this.#groups.forEach((g, gi) => {
       const derived = host ? host.derive(g.hyper, lrs[gi], t, g.host ?? {}) : undefined;
       packGroup(this.#spec, g.hyper, lrs[gi], hp, HP.header + gi * HP.groupStride, derived);
@@ -584,7 +639,16 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const iteration = this.#iteration;
     this.#checkCounter(iteration);
     const lrs = this.#pack(this.#hp, iteration);
-    native.step(this.#hp, this.#out);
+    const comm = this.#comm;
+    if (comm === null) native.step(this.#hp, this.#out);
+    else {
+      comm.begin(`${this.#name}.step()`);
+      try {
+        native.step(this.#hp, this.#out, true);
+      } finally {
+        comm.end();
+      }
+    }
     const info = this.#finish(this.#out, lrs[0], iteration);
     this.#advanceHost(info, lrs);
     return info;
@@ -600,11 +664,20 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#checkCounter(iteration);
     const hp = new Float64Array(this.#hp.length);
     const lrs = this.#pack(hp, iteration);
+    const comm = this.#comm;
+    if (comm !== null && !comm.canAsync) {
+      throw new Error(
+        `fused-optim: ${this.#name}.stepAsync() with a communicator needs MPI_THREAD_SERIALIZED or better (its all-reduce runs on a libuv thread) but this MPI provides '${comm.threadLevel}'; use step()`,
+      );
+    }
+    comm?.begin(`${this.#name}.stepAsync()`);
     this.#busy = true;
     try {
-      await native.stepAsync(hp, this.#outAsync);
+      // With a communicator, the all-reduce runs on the worker thread before the step.
+      await native.stepAsync(hp, this.#outAsync, comm !== null);
     } finally {
       this.#busy = false;
+      comm?.end();
     }
     if (this.#disposed) throw new Error(`fused-optim: this ${this.#name} optimizer was disposed during stepAsync()`);
     const info = this.#finish(this.#outAsync, lrs[0], iteration);
@@ -615,6 +688,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   /** Per-tensor L2 and L1 norms of the last step's (unscaled, unclipped) gradient. */
   tensorNorms(): { l2: Float64Array; l1: Float64Array } {
     const native = this.live();
+    if (this.#shard) throw new Error(`fused-optim: tensorNorms() is not available on a sharded (options.shard) ${this.#name}: each rank reduces only its slice`);
     const n = this.#lengths.length;
     const sq = new Float64Array(n);
     const l1 = new Float64Array(n);
@@ -690,6 +764,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const state: Record<string, Float32Array[]> = {};
     this.#spec.stateNames.forEach((key, k) => {
       state[key] = read(SLOT.firstState + k);
+      // Sharded: each rank read its slice and zeros elsewhere; the sum over ranks is the whole
+      // state, exactly (x + 0 = x). A collective: every rank calls stateDict().
+      if (this.#shard) for (const a of state[key]) if (a.length > 0) (this.#comm as MpiCommunicator).allreduceSum(a);
     });
     let trace: OptimizerStateDict['trace'] = null;
     if (this.#traceCapacity > 0) {
@@ -836,12 +913,36 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
    */
   async save(path: string): Promise<void> {
     const state = this.stateDict();
+    if (this.#shard) {
+      // Collective: every rank consolidated the state; rank 0 writes, then every rank waits for it.
+      const comm = this.#comm as MpiCommunicator;
+      let err: unknown = null;
+      if (comm.rank === 0) await writeCheckpoint(path, state).catch((e: unknown) => (err = e));
+      comm.barrier();
+      if (err !== null) throw err;
+      return;
+    }
     await writeCheckpoint(path, state);
   }
 
   /** {@link FusedOptimizer.save}, synchronously. */
   saveSync(path: string): void {
-    writeCheckpointSync(path, this.stateDict());
+    const state = this.stateDict();
+    if (this.#shard) {
+      const comm = this.#comm as MpiCommunicator;
+      let err: unknown = null;
+      if (comm.rank === 0) {
+        try {
+          writeCheckpointSync(path, state);
+        } catch (e) {
+          err = e;
+        }
+      }
+      comm.barrier();
+      if (err !== null) throw err;
+      return;
+    }
+    writeCheckpointSync(path, state);
   }
 
   /**
@@ -896,6 +997,37 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#epoch++;
     this.#iteration = iteration;
     this.#applied = applied;
+  }
+}
+
+/** 32-bit FNV-1a over a list of integers (each as 4 bytes): the layout's fingerprint. */
+function fnv1a(values: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (const x of values) {
+    for (let k = 0; k < 4; k++) {
+      h ^= (Math.floor(x / 2 ** (8 * k)) & 0xff) >>> 0;
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  }
+  return h >>> 0;
+}
+
+/**
+ * Checks that every rank built the same arena (rule, tensor lengths, groups) with one
+ * all-reduce of [x, −x] under MIN: a mismatch throws the same RangeError on every rank instead
+ * of letting the step's all-reduce mix unrelated gradients (or hang on different sizes).
+ */
+function checkSameLayout(comm: MpiCommunicator, spec: RuleSpec, lengths: readonly number[], tensorGroup: Float64Array, groups: number, shard: boolean): void {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const hash = fnv1a([spec.native.code, groups, shard ? 1 : 0, lengths.length, ...lengths, ...tensorGroup]);
+  const mine = [total, lengths.length, hash];
+  const buf = Float64Array.from([...mine, ...mine.map((x) => -x)]);
+  comm.allreduce(buf, 'min');
+  const n = mine.length;
+  if (mine.some((_, i) => buf[i] !== -buf[i + n])) {
+    throw new RangeError(
+      `Expected the same arena layout on every rank for options.comm but the ranks differ: this rank (${comm.rank} of ${comm.size}) has a ${spec.className}${shard ? ' (sharded)' : ''} of ${lengths.length} tensors, ${total} parameters, layout fingerprint ${hash.toString(16)}; across ranks the parameter count ranges ${buf[0]}..${-buf[n]} and the tensor count ${buf[1]}..${-buf[n + 1]}`,
+    );
   }
 }
 

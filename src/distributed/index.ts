@@ -1,0 +1,19 @@
+/**
+ * `fused-optim/distributed`: data-parallel steps over MPI (docs/design.md, "Distributed").
+ *
+ * ```js
+ * import { init } from 'fused-optim/distributed';
+ * import { AdamW } from 'fused-optim';
+ * const comm = init(); // under `mpirun -np N node train.mjs`
+ * const opt = new AdamW(lengths, { lr: 1e-3, comm });
+ * // each rank writes its own gradient into opt.grads, then:
+ * opt.step(); // averages the gradient over all ranks (one MPI_Allreduce), then steps
+ * comm.close();
+ * ```
+ *
+ * libmpi is loaded at run time (dlopen of libmpi.so.40, libmpi.so.12, libmpi.so), so the
+ * package builds and runs single-process without MPI. Only Open MPI is supported yet.
+ *
+ * @module
+ */
+export { DistributedError, init, ncclInfo, type Communicator, type InitOptions, type NcclInfo } from './mpi.js';

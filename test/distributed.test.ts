@@ -1,0 +1,120 @@
+/**
+ * fused-optim/distributed: data-parallel steps over Open MPI. The MPI cases run the built
+ * package (dist/) under `mpirun -np 2` and `-np 3` (test/distributed/cases.mjs: every rule
+ * class, groups, sync and async, exact and inexact sums, clip, NaN on one rank, mismatched
+ * layouts; ZeRO-1 sharding against the unsharded run, its consolidated checkpoint, its bytes per
+ * rank); each run has a watchdog timeout, so a hang fails instead of stalling the suite.
+ * Without mpirun these are skipped and the reason is printed. init()'s errors outside a
+ * launcher are checked in a plain child process (test/distributed/single.mjs).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { Adam, AdamW, SGD } from '../src/index.js';
+import { ensureDist, root } from './support/dist.js';
+
+const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
+
+function mpiMissing(): string | null {
+  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8', env, timeout: 20_000 });
+  if (r.error) return `mpirun not found (${(r.error as Error).message}); install Open MPI (apt-get install openmpi-bin libopenmpi-dev)`;
+  if (!/Open MPI|OpenRTE/i.test(`${r.stdout}${r.stderr}`)) return `mpirun is not Open MPI's (${r.stdout.split('\n')[0]}): only Open MPI is supported`;
+  return null;
+}
+
+const missing = mpiMissing();
+if (missing) console.log(`[distributed] skipping the MPI tests: ${missing}`);
+
+function mpirun(np: number, args: string[], timeout: number) {
+  const started = Date.now();
+  const r = spawnSync('mpirun', ['--oversubscribe', '-np', String(np), process.execPath, ...args], { cwd: root, env, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
+  const results = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT '))
+    .map((l) => JSON.parse(l.slice('RESULT '.length)) as { rank: number; size: number; ok: boolean; checks: number });
+  return { ...r, results, ms: Date.now() - started };
+}
+
+beforeAll(() => ensureDist());
+
+describe('comm and shard options without MPI', () => {
+  it('refuse a value that is not a communicator, shard without comm, and comm in a group', () => {
+    expect(() => new Adam([4], { comm: {} as never })).toThrow(TypeError);
+    expect(() => new Adam([4], { comm: {} as never })).toThrow(/options\.comm/);
+    expect(() => new AdamW([4], { shard: true })).toThrow(RangeError);
+    expect(() => new AdamW([4], { shard: true })).toThrow(/without options\.comm.*for options\.shard/);
+    expect(() => new SGD([4], { shard: 'yes' as never })).toThrow(TypeError);
+    expect(() => new SGD([{ params: [4], comm: {} } as never])).toThrow(/params\[0\]\.comm cannot be set per group/);
+    const opt = new Adam([4]);
+    expect(opt.comm).toBeNull();
+    expect(opt.sharded).toBe(false);
+    opt.dispose();
+  });
+});
+
+describe('init() without a launcher (child process)', () => {
+  it('throws typed errors: no launcher, bad options, missing or non-MPI library, worker thread; the NCCL probe reports unavailable with the reason', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'test', 'distributed', 'single.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, { ok: boolean; message: string }>;
+    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'missing libmpi', 'nccl probe', 'no launcher', 'not an MPI library', 'unknown option', 'worker thread']);
+    for (const [name, c] of Object.entries(out)) expect(c.ok, `${name}: ${c.message}`).toBe(true);
+    console.log(`[distributed] NCCL here: ${out['nccl probe'].message}`);
+  });
+});
+
+describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
+  for (const np of [2, 3]) {
+    it(`-np ${np}: equal across ranks and to one process, async, clip, NaN on one rank skips everywhere, mismatched layouts refused; ZeRO-1 shard equal to unsharded, consolidated checkpoint round trip, state bytes per rank`, () => {
+      const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'all'], 90_000);
+      const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
+      expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
+      expect(r.status, why).toBe(0);
+      expect(r.results.map((x) => x.rank).sort()).toEqual(Array.from({ length: np }, (_, i) => i));
+      for (const x of r.results) {
+        expect(x.size).toBe(np);
+        expect(x.ok).toBe(true);
+        expect(x.checks).toBeGreaterThan(150);
+      }
+      const bytes = (r.results[0] as unknown as { sharded: { unshardedBytes: number; shardedBytes: number } }).sharded;
+      console.log(`[distributed] -np ${np}: Adam over 1e6 parameters, native bytes per rank ${bytes.unshardedBytes} unsharded, ${bytes.shardedBytes} sharded`);
+      expect(bytes.shardedBytes).toBeLessThan(bytes.unshardedBytes);
+    });
+  }
+
+  it('examples/data-parallel.mjs: -np 2 and -np 4 reach the final loss of one process with the same global batch', () => {
+    const args = [path.join(root, 'examples', 'data-parallel.mjs'), '--steps', '40', '--train', '1024', '--hidden', '32'];
+    const parse = (stdout: string): { size: number; finalLoss: number } => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      expect(line, stdout).toBeDefined();
+      return JSON.parse((line as string).slice('RESULT '.length)) as { size: number; finalLoss: number };
+    };
+    const one = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    expect(one.status, one.stderr).toBe(0);
+    const ref = parse(one.stdout);
+    expect(ref.size).toBe(1);
+    for (const np of [2, 4]) {
+      const r = mpirun(np, args, 90_000);
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const got = parse(r.stdout);
+      expect(got.size).toBe(np);
+      // Equal up to the order the shards' gradients are summed in (fp32 rounding, amplified a little by 40 Adam steps).
+      expect(Math.abs(got.finalLoss - ref.finalLoss) / ref.finalLoss, `np ${np}: ${got.finalLoss} vs ${ref.finalLoss}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a rank that never steps: the watchdog turns the hang into a failure and the job is torn down', () => {
+    const r = mpirun(2, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'hang'], 6_000);
+    expect(r.signal ?? (r.error as NodeJS.ErrnoException | undefined)?.code).toBeTruthy();
+    expect(r.results).toEqual([]);
+    // No rank survives mpirun (give it a moment to reap them).
+    const deadline = Date.now() + 5_000;
+    let left = '';
+    do {
+      left = spawnSync('pgrep', ['-f', 'test/distributed/cases.mjs hang'], { encoding: 'utf8' }).stdout.trim();
+    } while (left !== '' && Date.now() < deadline && !spawnSync('sleep', ['0.2']).error);
+    expect(left, 'ranks left running after the watchdog').toBe('');
+  });
+});

@@ -1,0 +1,308 @@
+// Run by test/distributed.test.ts under `mpirun -np N`: every rank runs the same cases and
+// prints one line `RESULT {json}`; a failed check throws (non-zero exit, and mpirun ends the job).
+// Usage: cases.mjs <mode> where mode is 'all' (every equality case) or 'hang' (rank 1 never steps).
+import { createHash } from 'node:crypto';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { Adagrad, Adam, AdamW, Lion, SGD } from '../../dist/index.js';
+import { init } from '../../dist/distributed/index.js';
+import { mulberry32 } from '../../dist/random.js';
+
+const mode = process.argv[2] ?? 'all';
+const comm = init();
+const { rank, size } = comm;
+const checks = [];
+
+function check(cond, what) {
+  if (!cond) throw new Error(`rank ${rank}/${size}: ${what}`);
+  checks.push(what);
+}
+
+/** Rank r's gradient for tensor t at step s: multiples of 1/1024 in [-0.5, 0.5] (sums of a few are exact in fp32), or arbitrary floats. */
+function grad(r, t, s, n, exact) {
+  const rnd = mulberry32(1000003 * (r + 1) + 7919 * (t + 1) + 104729 * (s + 1));
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i++) g[i] = exact ? Math.round((rnd() - 0.5) * 1024) / 1024 : (rnd() - 0.5) * 3.3;
+  return g;
+}
+
+/** The sum over ranks, in rank order, in fp32. */
+function sumOverRanks(t, s, n, exact) {
+  const out = new Float32Array(n);
+  for (let r = 0; r < size; r++) {
+    const g = grad(r, t, s, n, exact);
+    for (let i = 0; i < n; i++) out[i] = Math.fround(out[i] + g[i]);
+  }
+  return out;
+}
+
+function digest(opt) {
+  const h = createHash('sha256');
+  for (let i = 0; i < opt.numTensors; i++) h.update(Buffer.from(opt.readParams(i).buffer));
+  return h.digest('hex');
+}
+
+/** The same value on every rank: compares a digest's first 48 bits with an all-reduce of min and max. */
+function sameOnEveryRank(hex, what) {
+  const x = parseInt(hex.slice(0, 12), 16);
+  const buf = comm.allreduce(Float64Array.from([x, -x]), 'min');
+  check(buf[0] === -buf[1], `${what}: identical on every rank`);
+}
+
+const lengths = [7, 33, 1001, 5]; // 1046 parameters: not divisible by 3 or 4
+const init0 = lengths.map((n, t) => {
+  const rnd = mulberry32(17 + t);
+  return Float32Array.from({ length: n }, () => rnd() - 0.5);
+});
+
+const configs = [
+  ['Adam', (o) => new Adam(init0.map((a) => a.slice()), { lr: 0.01, ...o })],
+  ['AdamW groups', (o) => new AdamW([{ params: init0.slice(0, 2).map((a) => a.slice()), lr: 0.02 }, { params: init0.slice(2).map((a) => a.slice()), weightDecay: 0 }], { lr: 0.01, ...o })],
+  ['SGD momentum', (o) => new SGD(init0.map((a) => a.slice()), { lr: 0.05, momentum: 0.9, ...o })],
+  ['Lion', (o) => new Lion(init0.map((a) => a.slice()), { lr: 0.001, ...o })],
+];
+
+const STEPS = 4;
+
+async function compare(name, make, exact, extra, useAsync) {
+  const dp = make({ comm, ...extra });
+  const ref = make({ ...extra, gradScale: (extra.gradScale ?? 1) / size });
+  const infos = [];
+  for (let s = 0; s < STEPS; s++) {
+    lengths.forEach((n, t) => {
+      dp.setGrads(t, grad(rank, t, s, n, exact));
+      ref.setGrads(t, sumOverRanks(t, s, n, exact));
+    });
+    const a = useAsync ? await dp.stepAsync() : dp.step();
+    const b = ref.step();
+    infos.push([a, b]);
+  }
+  const tag = `${name}${exact ? ' exact' : ' float'}${useAsync ? ' async' : ''}${extra.maxGradNorm ? ' clip' : ''}`;
+  sameOnEveryRank(digest(dp), `${tag}: parameters`);
+  if (exact) {
+    check(digest(dp) === digest(ref), `${tag}: parameters bitwise equal to one process stepped with the sum and gradScale/size`);
+    for (const [a, b] of infos) {
+      check(a.gradNormL2 === b.gradNormL2 && a.clipCoef === b.clipCoef && a.skipped === b.skipped, `${tag}: norms, clip and skip as one process`);
+    }
+  } else {
+    let worst = 0;
+    for (let t = 0; t < lengths.length; t++) {
+      const x = dp.readParams(t);
+      const y = ref.readParams(t);
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+    }
+    check(worst < 1e-5, `${tag}: parameters within 1e-5 of one process (max diff ${worst})`);
+  }
+  dp.dispose();
+  ref.dispose();
+  return infos;
+}
+
+if (mode === 'hang') {
+  // Rank 1 never steps: the others wait in MPI_Allreduce forever; the test's watchdog must end it.
+  const opt = new Adam([10], { comm });
+  if (rank !== 1) opt.step();
+  else await new Promise((r) => setTimeout(r, 600_000));
+} else {
+  for (const [name, make] of configs) {
+    await compare(name, make, true, {}, false);
+    await compare(name, make, false, {}, false);
+  }
+  await compare('Adam', configs[0][1], true, {}, true);
+  await compare('AdamW groups', configs[1][1], true, {}, true);
+  // Clipping on the averaged gradient (a norm below every step's).
+  const clipped = await compare('Adam', configs[0][1], true, { maxGradNorm: 0.5, skipNonFinite: true }, false);
+  check(clipped.every(([a]) => a.clipCoef < 1), 'clip: every step clipped on the averaged gradient');
+
+  // A NaN on the last rank only: every rank skips, parameters stay as they were.
+  {
+    const opt = new AdamW(init0.map((a) => a.slice()), { lr: 0.01, skipNonFinite: true, comm });
+    lengths.forEach((n, t) => opt.setGrads(t, grad(rank, t, 0, n, true)));
+    opt.step();
+    const before = digest(opt);
+    lengths.forEach((n, t) => opt.setGrads(t, grad(rank, t, 1, n, true)));
+    if (rank === size - 1) opt.grads[2][500] = NaN;
+    const info = opt.step();
+    check(info.skipped && info.nonFinite, 'NaN on one rank: this rank skipped');
+    check(digest(opt) === before && opt.appliedSteps === 1 && opt.iteration === 2, 'NaN on one rank: parameters and applied count unchanged');
+    sameOnEveryRank(digest(opt), 'NaN on one rank: parameters');
+    lengths.forEach((n, t) => opt.setGrads(t, grad(rank, t, 2, n, true)));
+    check(!opt.step().skipped, 'NaN on one rank: the next finite step applies');
+    opt.dispose();
+  }
+
+  // Mismatched layouts: every rank gets the same RangeError, no hang.
+  {
+    let err = null;
+    try {
+      new Adam(rank === 1 ? [7, 34] : [7, 33], { comm });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /same arena layout on every rank/.test(err.message), `mismatched lengths: RangeError on every rank (${err?.message})`);
+    err = null;
+    try {
+      new SGD(rank === 0 ? [{ params: [4] }, { params: [4], lr: 0.5 }] : [{ params: [4, 4] }], { comm });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError, 'mismatched groups, same parameter count: RangeError on every rank');
+  }
+
+  // ZeRO-1 (shard: true): equal to the unsharded data-parallel run, state bytes per rank.
+  const sharded = {};
+  {
+    const cfgs = [...configs, ['Adagrad', (o) => new Adagrad(init0.map((a) => a.slice()), { lr: 0.05, ...o })]];
+    for (const [name, make] of cfgs) {
+      for (const extra of [{}, { maxGradNorm: 0.5, skipNonFinite: true }]) {
+        const a = make({ comm, ...extra });
+        const b = make({ comm, shard: true, ...extra });
+        check(b.sharded && !a.sharded, `${name}: sharded flag`);
+        for (let s = 0; s < STEPS; s++) {
+          lengths.forEach((n, t) => {
+            a.setGrads(t, grad(rank, t, s, n, true));
+            b.setGrads(t, grad(rank, t, s, n, true));
+          });
+          const x = a.step();
+          const y = s % 2 ? await b.stepAsync() : b.step();
+          check(x.skipped === y.skipped && Math.abs(x.gradNormL2 - y.gradNormL2) <= 1e-12 * x.gradNormL2 && Math.abs(x.gradNormL1 - y.gradNormL1) <= 1e-12 * x.gradNormL1, `${name} shard: norms as unsharded`);
+        }
+        const tag = `${name} shard${extra.maxGradNorm ? ' clip' : ''}`;
+        sameOnEveryRank(digest(b), `${tag}: parameters`);
+        if (!extra.maxGradNorm) check(digest(a) === digest(b), `${tag}: parameters bitwise equal to unsharded`);
+        else {
+          let worst = 0;
+          for (let t = 0; t < lengths.length; t++) {
+            const x = a.readParams(t), y = b.readParams(t);
+            for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+          }
+          check(worst < 1e-6, `${tag}: parameters within 1e-6 of unsharded (clip coefficient from differently ordered sums; max diff ${worst})`);
+        }
+        const sa = a.stateDict(), sb = b.stateDict(); // collective for b
+        for (const key of Object.keys(sa.state)) {
+          check(sa.state[key].every((arr, t) => Buffer.from(arr.buffer).equals(Buffer.from(sb.state[key][t].buffer))) || extra.maxGradNorm, `${tag}: consolidated state ${key} equals unsharded`);
+        }
+        a.dispose();
+        b.dispose();
+      }
+    }
+    // NaN on one rank: every rank skips.
+    const z = new Adam(init0.map((a) => a.slice()), { lr: 0.01, skipNonFinite: true, comm, shard: true });
+    lengths.forEach((n, t) => z.setGrads(t, grad(rank, t, 0, n, true)));
+    if (rank === 0) z.grads[0][3] = Infinity;
+    const before = digest(z);
+    const info = z.step();
+    check(info.skipped && digest(z) === before && z.appliedSteps === 0, 'shard: Inf on rank 0 only skips on every rank');
+    z.dispose();
+    // Checkpoint: consolidated by save (collective, written by rank 0), loadable at any world size.
+    const dir = rank === 0 ? mkdtempSync(join(tmpdir(), 'fo-dist-')) : '';
+    const dirBuf = comm.allreduce(Float64Array.from(Buffer.from(dir.padEnd(64))), 'max');
+    const file = join(Buffer.from(Array.from(dirBuf)).toString().trim(), 'ckpt.fo');
+    const c1 = new AdamW(init0.map((a) => a.slice()), { lr: 0.01, comm, shard: true });
+    for (let s = 0; s < 2; s++) {
+      lengths.forEach((n, t) => c1.setGrads(t, grad(rank, t, s, n, true)));
+      c1.step();
+    }
+    c1.saveSync(file);
+    const c2 = new AdamW(lengths, { lr: 0.01, comm, shard: true });
+    c2.loadSync(file);
+    const solo = new AdamW(lengths, { lr: 0.01, gradScale: 1 / size });
+    solo.loadSync(file); // world size 1, unsharded
+    solo.setOptions({ gradScale: 1 / size }); // the file's gradScale (1) replaced: solo is given the sum of the ranks' gradients
+    for (let s = 2; s < 4; s++) {
+      lengths.forEach((n, t) => {
+        c1.setGrads(t, grad(rank, t, s, n, true));
+        c2.setGrads(t, grad(rank, t, s, n, true));
+        solo.setGrads(t, sumOverRanks(t, s, n, true));
+      });
+      c1.step();
+      c2.step();
+      solo.step();
+    }
+    check(digest(c1) === digest(c2) && c2.iteration === 4, 'shard checkpoint: a sharded optimizer resumed from the consolidated file continues bit for bit');
+    check(digest(solo) === digest(c1), 'shard checkpoint: the file loads in one process (unsharded) and continues identically');
+    c1.dispose();
+    c2.dispose();
+    solo.dispose();
+    comm.barrier();
+    if (rank === 0) rmSync(dirname(file), { recursive: true, force: true });
+    // Memory per rank: Adam over 1e6 parameters.
+    const big = [600_000, 400_000];
+    const u = new Adam(big, { comm });
+    const sh = new Adam(big, { comm, shard: true });
+    sharded.unshardedBytes = u.nativeBytes;
+    sharded.shardedBytes = sh.nativeBytes;
+    check(sh.nativeBytes < u.nativeBytes, 'shard: fewer native bytes per rank');
+    // params + grads (2 x 4 MB) stay whole; the state (2 x 4 MB) and the gradient slice are 1/size.
+    // (+ the trace ring: 4096 records of 32 bytes)
+    const expected = 2 * 4e6 + (3 * 4e6) / size + 4096 * 32;
+    check(Math.abs(sh.nativeBytes - expected) < 0.001 * expected, `shard: native bytes ${sh.nativeBytes} ~ 2 x 4 MB + 3 x 4 MB / ${size} + trace`);
+    u.dispose();
+    sh.dispose();
+    let err = null;
+    try {
+      new Adam([8], { comm, shard: rank === 0 });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /same arena layout/.test(err.message), 'shard on one rank only: RangeError on every rank');
+    err = null;
+    try {
+      new Adam([8], { shard: true });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /options\.shard/.test(err.message), 'shard without comm: RangeError');
+  }
+
+  // Typed errors for bad use.
+  {
+    let err = null;
+    try {
+      new Adam([4], { comm, device: 'cuda' });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /NCCL/.test(err.message), 'CUDA arena with comm: RangeError naming NCCL');
+    err = null;
+    try {
+      new Adam([{ params: [4], comm }]);
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof RangeError && /global/.test(err.message), 'comm in a group: RangeError (global option)');
+    err = null;
+    try {
+      new Adam([4], { comm: { rank: 0, size: 1 } });
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof TypeError && /options\.comm/.test(err.message), 'a fake comm: TypeError naming options.comm');
+    check(init() === comm, 'init twice: the same communicator');
+    // A second collective while a stepAsync is in flight is refused, not interleaved.
+    const opt = new Adam([8], { comm });
+    const p = opt.stepAsync();
+    err = null;
+    try {
+      comm.barrier();
+    } catch (e) {
+      err = e;
+    }
+    await p;
+    check(err?.code === 'ERR_FUSED_OPTIM_MPI', 'barrier during a stepAsync: refused with ERR_FUSED_OPTIM_MPI');
+    opt.dispose();
+  }
+  comm.barrier();
+  console.log(`RESULT ${JSON.stringify({ rank, size, ok: true, checks: checks.length, threadLevel: comm.threadLevel, sharded })}`);
+  comm.close();
+  let err = null;
+  try {
+    new Adam([4], { comm });
+  } catch (e) {
+    err = e;
+  }
+  if (!(err instanceof RangeError)) throw new Error('a closed comm must be refused');
+}

@@ -158,9 +158,9 @@ Napi::Value FunctionalStep(const Napi::CallbackInfo& info) {
   const StepSettings s = StepSettings::unpack(hp.Data());
   // Every slot the rule's variant for these hyperparameters reads must be given.
   {
-    std::vector<uint32_t> words(static_cast<size_t>(rule->consts_bytes) / 4 + 1);
-    rule->make(s.group(0), 1, words.data());
-    const uint32_t used = rule->slot_mask(rule->variant(words.data()));
+    alignas(16) uint32_t words[rules::kMaxConstsBytes / 4];  // no allocation per call
+    rule->make(s.group(0), 1, words);
+    const uint32_t used = rule->slot_mask(rule->variant(words));
     for (int k = 0; k < rule->slots && n > 0; ++k) {
       if ((used >> k & 1u) && !ptr.s[k]) {
         throw_type(env, std::string("Expected a Float32Array for state ") + rule->slot_names[k] +

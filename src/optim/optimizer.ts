@@ -133,13 +133,6 @@ export interface GroupInfo {
 
 const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm', 'shard'];
 
-/** A plain copy of an options object: each property is read exactly once (getters included). */
-function snapshot(name: string, options: unknown): Record<string, unknown> {
-  const o = v.options<Record<string, unknown>>(name, options) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(o)) out[key] = o[key];
-  return out;
-}
 
 interface Group {
   tensors: number[];
@@ -226,7 +219,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#spec = spec;
     this.#name = spec.className;
     this.#kind = kind;
-    const o = snapshot('options', options);
+    const o = (v.options('options', options) as Record<string, unknown>);
     rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, ...COMMON_KEYS], 'options');
     const defaults = resolveHyper(spec, o, 'options', spec.defaults);
     const defaultLr = o.lr === undefined ? spec.defaultLr : resolveLearningRate('options.lr', o.lr);
@@ -466,11 +459,11 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   setOptions(options: Partial<H> & { lr?: LearningRate; threads?: number }, target?: { group: number }): void {
     const native = this.live();
     const spec = this.#spec;
-    const o = snapshot('options', options);
+    const o = (v.options('options', options) as Record<string, unknown>);
     rejectUnknown(o, [...groupKeys(spec), ...GRADIENT_KEYS, 'threads'], 'options');
     let which = this.#groups.map((_, i) => i);
     if (target !== undefined) {
-      const t = snapshot('target', target);
+      const t = (v.options('target', target) as Record<string, unknown>);
       rejectUnknown(t, ['group'], 'target');
       const gi = v.integer('target.group', t.group, 0, this.#groups.length - 1);
       for (const key of [...GRADIENT_KEYS, 'threads']) {
@@ -1093,7 +1086,7 @@ function parseParams(
   const global = [...GRADIENT_KEYS, ...COMMON_KEYS];
   const groups = params.map((raw, gi): Group => {
     const at = `params[${gi}]`;
-    const g = snapshot(at, raw);
+    const g = (v.options(at, raw) as Record<string, unknown>);
     for (const key of global) {
       if (g[key] !== undefined) {
         throw new RangeError(`${at}.${key} cannot be set per group: it is global (set it in the optimizer's options)`);

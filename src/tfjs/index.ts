@@ -176,7 +176,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
     this.#traceCapacity = o.traceCapacity as number | undefined;
     // Validate the hyperparameters now (a bad value should fail at construction, not at the
     // first step): build a throw-away optimizer of one element per group.
-    this.#make(this.#groups.map(() => 'x'), [new Float32Array(1)], this.#groups.map(() => 1)).dispose();
+    this.#make([new Float32Array(1)], this.#groups.map(() => 1)).dispose();
   }
 
   /** The group of a variable: 0 for the default one, 1 + i for paramGroups[i]. */
@@ -189,7 +189,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
    * The fused optimizer over `params` (in arena order); `counts[k]` tensors of params belong
    * to paramGroups[k] after the default group's (the first params.length − Σcounts).
    */
-  #make(_names: string[], defaults: Float32Array[], counts: number[], rest: Float32Array[] = []): Fused {
+  #make(defaults: Float32Array[], counts: number[], rest: Float32Array[] = []): Fused {
     const opts: Record<string, unknown> = { ...this.#hyper, lr: this.#lr };
     if (this.#threads !== undefined) opts.threads = this.#threads;
     if (this.#traceCapacity !== undefined) opts.traceCapacity = this.#traceCapacity;
@@ -285,7 +285,7 @@ export class FusedTfOptimizer extends tf.Optimizer {
     const values = this.#variables.map((variable) => Float32Array.from(variable.dataSync() as Float32Array));
     const counts = this.#groups.map((_, k) => this.#names.filter((n) => group.get(n) === k + 1).length);
     const nDefault = this.#names.filter((n) => group.get(n) === 0).length;
-    this.#fused = this.#make(this.#names, values.slice(0, nDefault), counts, values.slice(nDefault));
+    this.#fused = this.#make(values.slice(0, nDefault), counts, values.slice(nDefault));
     this.#dataIds = this.#variables.map((variable) => variable.dataId);
     if (this.#pendingEval) (this.#fused as ScheduleFreeAdamW).eval(); // no step yet: only the mode
     if (this.#pending) {

@@ -32,6 +32,7 @@ enum Norms : uint32_t {
 constexpr int kMaxSlots = 3;       // state slots of the largest rule
 constexpr int kMaxVariants = 4;    // variants of the rule with the most
 constexpr int kMaxFields = 12;     // hyperparameter fields per group (the packing stride)
+constexpr int kMaxConstsBytes = 64;  // sizeof(Consts) of the largest rule
 
 // The state slots variant V of rule R reads and writes, as a bit mask (bit k: slot k): the
 // rule's slot_mask<V>() when it declares one, else its first slots_used<V>() slots. The CPU

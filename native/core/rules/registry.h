@@ -91,6 +91,7 @@ constexpr RuleInfo info_of(RuleId id) {
   static_assert(R::kSlots <= rules::kMaxSlots, "raise rules::kMaxSlots");
   static_assert(R::kVariants <= rules::kMaxVariants, "raise rules::kMaxVariants");
   static_assert(sizeof(typename R::Consts) % 4 == 0, "Consts are packed in 4-byte words");
+  static_assert(sizeof(typename R::Consts) <= rules::kMaxConstsBytes, "raise rules::kMaxConstsBytes");
   return RuleInfo{id,         R::kName,       R::kFieldCount, R::kFields,
                   R::kSlots,  R::kSlotNames,  R::kNorms,      static_cast<int>(sizeof(typename R::Consts)),
                   &make_erased<R>, &variant_erased<R>, &slot_mask_erased<R>};

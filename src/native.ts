@@ -94,8 +94,9 @@ export interface NativeOptimizer {
   slotBuffer(slot: number): ArrayBuffer | null;
   offsets(): Float64Array;
   /** `reduce`: first sum the gradient slot over MPI_COMM_WORLD in place (fused-optim/distributed). */
-  step(hp: Float64Array, out: Float64Array, reduce?: boolean): void;
-  stepAsync(hp: Float64Array, out: Float64Array, reduce?: boolean): Promise<void>;
+  /** With `iteration`, a distributed step: the rendezvous on the optimizer's channel, then the gradient all-reduce. */
+  step(hp: Float64Array, out: Float64Array, iteration?: number): void;
+  stepAsync(hp: Float64Array, out: Float64Array, iteration?: number): Promise<void>;
   /**
    * The outcome of the step taken at `iteration` into `out` (waits for the device); false when
    * it is no longer held. For backends with `outcomeIsLazy` (CUDA), whose step() leaves `out` NaN.
@@ -144,6 +145,7 @@ export interface NativeAddon {
     stream?: 'shared' | 'own',
     streamPriority?: number,
     shard?: boolean,
+    channel?: number,
   ) => NativeOptimizer;
   /** The native rule registry. */
   rules: NativeRuleInfo[];

@@ -3,7 +3,8 @@
  * package (dist/) under `mpirun -np 2` and `-np 3` (test/distributed/cases.mjs: every rule
  * class, groups, sync and async, exact and inexact sums, clip, NaN on one rank, mismatched
  * layouts; ZeRO-1 sharding against the unsharded run, its consolidated checkpoint, its bytes per
- * rank); each run has a watchdog timeout, so a hang fails instead of stalling the suite.
+ * rank; a rank that disposes early, mismatched operations, a stalled rank against
+ * comm.timeoutMs); each run has a watchdog timeout, so a hang fails instead of stalling the suite.
  * Without mpirun these are skipped and the reason is printed. init()'s errors outside a
  * launcher are checked in a plain child process (test/distributed/single.mjs).
  */
@@ -59,14 +60,14 @@ describe('init() without a launcher (child process)', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'test', 'distributed', 'single.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, { ok: boolean; message: string }>;
-    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'missing libmpi', 'nccl probe', 'no launcher', 'not an MPI library', 'unknown option', 'worker thread']);
+    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'bad timeoutMs', 'missing libmpi', 'nccl probe', 'no launcher', 'not an MPI library', 'timeoutMs not positive', 'unknown option', 'worker thread']);
     for (const [name, c] of Object.entries(out)) expect(c.ok, `${name}: ${c.message}`).toBe(true);
     console.log(`[distributed] NCCL here: ${out['nccl probe'].message}`);
   });
 });
 
 describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
-  for (const np of [2, 3]) {
+  for (const np of [2, 3, 4]) {
     it(`-np ${np}: equal across ranks and to one process, async, clip, NaN on one rank skips everywhere, mismatched layouts refused; ZeRO-1 shard equal to unsharded, consolidated checkpoint round trip, state bytes per rank`, () => {
       const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'all'], 90_000);
       const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
@@ -103,6 +104,29 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
       // Equal up to the order the shards' gradients are summed in (fp32 rounding, amplified a little by 40 Adam steps).
       expect(Math.abs(got.finalLoss - ref.finalLoss) / ref.finalLoss, `np ${np}: ${got.finalLoss} vs ${ref.finalLoss}`).toBeLessThan(1e-5);
     }
+  });
+
+  for (const np of [2, 3, 4]) {
+    it(`-np ${np}: a rank that disposes early (or closes the communicator) gives the others ERR_FUSED_OPTIM_RANK_LEFT, not a hang; mismatched operations and iterations give ERR_FUSED_OPTIM_MPI_MISMATCH and change nothing`, () => {
+      const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'left'], 60_000);
+      const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
+      expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
+      expect(r.status, why).toBe(0);
+      expect(r.results.map((x) => x.rank).sort()).toEqual(Array.from({ length: np }, (_, i) => i));
+      for (const x of r.results) expect(x.checks, why).toBeGreaterThanOrEqual(x.rank === np - 1 ? 9 : 25);
+    });
+  }
+
+  it('a rank that never arrives: the others get ERR_FUSED_OPTIM_MPI_TIMEOUT after comm.timeoutMs, and mpirun ends the job', () => {
+    const r = mpirun(2, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'timeout'], 60_000);
+    const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
+    expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
+    // Rank 0 exits without MPI_Finalize (MPI is unusable after a timeout): mpirun reports it and ends the job.
+    expect(r.status, why).not.toBe(0);
+    expect(r.results.map((x) => x.rank), why).toEqual([0]);
+    expect(r.results[0].ok).toBe(true);
+    expect(r.ms, why).toBeLessThan(30_000);
+    console.log(`[distributed] timeout case: rank 0 failed after ${(r.results[0] as unknown as { timeoutMs: number }).timeoutMs.toFixed(0)} ms (timeoutMs 1500); mpirun ended in ${r.ms} ms`);
   });
 
   it('a rank that never steps: the watchdog turns the hang into a failure and the job is torn down', () => {

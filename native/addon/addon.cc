@@ -39,6 +39,10 @@ void rethrow_as_js(Napi::Env env) {
     Napi::Error err = Napi::Error::New(env, e.what());
     err.Set("code", Napi::String::New(env, e.code()));
     throw err;
+  } catch (const dist::Error& e) {
+    Napi::Error err = Napi::Error::New(env, std::string("fused-optim: ") + e.what());
+    err.Set("code", Napi::String::New(env, e.code()));
+    throw err;
   } catch (const std::bad_alloc&) {
     Napi::Error err = Napi::RangeError::New(env, "fused-optim: out of host memory");
     err.Set("code", Napi::String::New(env, "ERR_FUSED_OPTIM_OOM"));

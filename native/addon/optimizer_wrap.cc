@@ -218,11 +218,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     try {
       spec.layout = Layout::packed(lens);
       const bool shard = info.Length() > 9 && info[9].ToBoolean();
+      if (info.Length() > 10 && !info[10].IsUndefined()) {
+        channel_ = static_cast<int>(require_int(info, 10, "channel", -1, 1 << 30));
+      }
       if (shard && device != "cpu") throw_range(env, "Expected device 'cpu' for a sharded (ZeRO-1) arena");
-      if (shard && !dist::active()) throw_range(env, "Expected MPI to be initialised for a sharded (ZeRO-1) arena");
+      if (shard && (!dist::active() || channel_ < 0)) throw_range(env, "Expected MPI to be initialised and a channel for a sharded (ZeRO-1) arena");
       if (shard) {
         backend_ = std::make_unique<cpu::CpuOptimizer>(
-            std::move(spec), threads, cpu::CpuOptimizer::Sharding{dist::rank(), dist::size()});
+            std::move(spec), threads, cpu::CpuOptimizer::Sharding{dist::rank(), dist::size(), channel_});
       } else if (device == "cpu") {
         backend_ = std::make_unique<cpu::CpuOptimizer>(std::move(spec), threads);
       } else if (device.rfind("cuda:", 0) == 0) {
@@ -322,25 +325,35 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     return StepSettings::unpack(keep->data());
   }
 
-  // Data-parallel steps (fused-optim/distributed): sums the whole gradient slot (padding
-  // included, which is zero on every rank) over MPI_COMM_WORLD in place, before the step. The
-  // 1/size of the average is folded into the step's gradScale by the caller.
-  static void allreduce_grads(OptimizerBackend& b) {
-    if (auto* c = dynamic_cast<cpu::CpuOptimizer*>(&b); c && c->sharded()) return;  // its step reduce-scatters
+  // Data-parallel steps (fused-optim/distributed): the rendezvous of every rank on the
+  // optimizer's channel (dist/collectives.h: a rank that left, a mismatch or a timeout throws
+  // here, before anything changed), then the sum of the whole gradient slot (padding included,
+  // which is zero on every rank) in place. The 1/size of the average is folded into the step's
+  // gradScale by the caller. A sharded arena's step reduce-scatters instead.
+  static void distribute_grads(OptimizerBackend& b, int channel, double iteration) {
+    dist::header(channel, dist::Op::Step, iteration);
+    if (auto* c = dynamic_cast<cpu::CpuOptimizer*>(&b); c && c->sharded()) return;
     float* g = b.host_slot(kGrads);
     if (!g) throw std::runtime_error("the MPI gradient all-reduce needs a host (CPU) arena");
-    dist::allreduce_sum_f32(g, b.layout().total);
+    dist::allreduce_sum_f32(channel, g, b.layout().total);
   }
 
-  // step(hp, out, reduce?)
+  // The iteration of a distributed step (argument i, a number), or -1 for a local step.
+  double distributed_iteration(const Napi::CallbackInfo& info, size_t i) {
+    if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return -1;
+    if (channel_ < 0) throw_range(info.Env(), "Expected a distributed optimizer for a distributed step");
+    return static_cast<double>(require_int(info, i, "iteration", 0, int64_t{1} << 53));
+  }
+
+  // step(hp, out, iteration?): with an iteration, a distributed step.
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     OptimizerBackend& b = live(env);
     StepSettings h = read_hp(info, 0, nullptr);
     auto out = require_f64(info, 1, "out", kOutCount);
-    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
+    const double iteration = distributed_iteration(info, 2);
     try {
-      if (reduce) allreduce_grads(b);
+      if (iteration >= 0) distribute_grads(b, channel_, iteration);
       b.step(h, out.Data());
     } catch (...) {
       rethrow_as_js(env);
@@ -371,18 +384,23 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   class StepWorker : public Napi::AsyncWorker {
    public:
     StepWorker(OptimizerWrap* self, std::vector<double> hp, Napi::Float64Array out,
-               Napi::Promise::Deferred deferred, bool reduce)
+               Napi::Promise::Deferred deferred, double iteration)
         : Napi::AsyncWorker(self->Env(), "fused-optim:step"),
           self_(self), backend_(self->backend_), hp_(std::move(hp)), deferred_(deferred),
-          reduce_(reduce) {
+          channel_(self->channel_), iteration_(iteration) {
       self_ref_ = Napi::Persistent(self->Value());
       out_ref_ = Napi::Persistent(out);
     }
     void Execute() override {
       try {
-        if (reduce_) allreduce_grads(*backend_);
+        if (iteration_ >= 0) distribute_grads(*backend_, channel_, iteration_);
         backend_->step(StepSettings::unpack(hp_.data()), result_);
       } catch (const DeviceError& e) {
+        code_ = e.code();
+        error_ = e.what();
+        failed_ = true;
+        device_ = true;
+      } catch (const dist::Error& e) {
         code_ = e.code();
         error_ = e.what();
         failed_ = true;
@@ -390,7 +408,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
         error_ = e.what();
         failed_ = true;
       } catch (...) {
-        error_ = "fused-optim: unknown error in the step";
+        error_ = "unknown error in the step";
         failed_ = true;
       }
     }
@@ -427,8 +445,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
         deferred_.Resolve(env.Undefined());
         return;
       }
-      Napi::Error err = Napi::Error::New(env, error_);
-      if (!code_.empty()) {
+      Napi::Error err = Napi::Error::New(env, device_ ? error_ : "fused-optim: " + error_);
+      if (!code_.empty() && !device_) err.Set("code", Napi::String::New(env, code_));
+      if (device_) {
         auto* data = env.GetInstanceData<AddonData>();
         if (data && !data->cuda_error.IsEmpty()) {
           err = Napi::Error(env, data->cuda_error.New({Napi::String::New(env, error_),
@@ -445,12 +464,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     Napi::Reference<Napi::Float64Array> out_ref_;
     double result_[kOutCount] = {};
     bool failed_ = false;
-    bool reduce_ = false;
+    bool device_ = false;
+    int channel_ = -1;
+    double iteration_ = -1;
     std::string error_;
     std::string code_;
   };
 
-  // stepAsync(hp, out, reduce?): Promise<void>; `out` is filled before it resolves.
+  // stepAsync(hp, out, iteration?): Promise<void>; `out` is filled before it resolves.
   Napi::Value StepAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     live(env);
@@ -458,8 +479,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     read_hp(info, 0, &hp);
     auto out = require_f64(info, 1, "out", kOutCount);
     auto deferred = Napi::Promise::Deferred::New(env);
-    const bool reduce = info.Length() > 2 && info[2].ToBoolean();
-    auto* worker = new StepWorker(this, std::move(hp), out, deferred, reduce);
+    const double iteration = distributed_iteration(info, 2);
+    auto* worker = new StepWorker(this, std::move(hp), out, deferred, iteration);
     busy_ = true;
     worker->Queue();
     return deferred.Promise();
@@ -610,6 +631,10 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   // environment is being torn down).
   void dispose_now(napi_env env) {
     dispose_pending_ = false;
+    // A distributed optimizer tells the other ranks it is leaving (after any in-flight step's
+    // collectives: a deferred dispose runs once that step is done); never throws.
+    if (channel_ >= 0) dist::leave(channel_);
+    channel_ = -1;
     int64_t still_accounted = 0;
     cpu::CpuOptimizer* cpu = cpu_backend();
     for (int s = 0; s < kSlotCount; ++s) {
@@ -678,6 +703,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   int64_t external_bytes_ = 0;
   bool busy_ = false;
   bool dispose_pending_ = false;
+  int channel_ = -1;  // the MPI channel of a distributed optimizer (dist/collectives.h), or -1
   AddonData* data_ = nullptr;
 };
 

@@ -49,7 +49,8 @@ struct StepSettings {
   const double* group_hp = nullptr;   // groups * kHpGroupStride doubles
   // Set by a backend whose arena is a shard of a larger one (ZeRO-1, cpu/engine.cc): turns the
   // shard's {sum g², sum |g|} into the global sums before the decision. Null otherwise.
-  void (*global_sums)(double* sums) = nullptr;
+  void (*global_sums)(const void* ctx, double* sums) = nullptr;
+  const void* global_sums_ctx = nullptr;
 
   bool skip_non_finite() const { return (flags & kFlagSkipNonFinite) != 0; }
   bool clipping() const { return max_grad_norm > 0.0 && std::isfinite(max_grad_norm); }

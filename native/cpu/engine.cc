@@ -177,7 +177,7 @@ Outcome run_step(const Layout& layout, const ArenaPointers& ptr, const RuleInfo&
   Reduced r = fold_partials(layout, parts, tensor_sq, tensor_abs);
   if (s.global_sums) {
     double sums[2] = {r.sq, r.abs};
-    s.global_sums(sums);
+    s.global_sums(s.global_sums_ctx, sums);
     r.sq = sums[0];
     r.abs = sums[1];
   }
@@ -267,6 +267,7 @@ CpuOptimizer::CpuOptimizer(ArenaSpec spec, int threads, Sharding sh)
     throw std::runtime_error("a rule with per-tensor trust ratios (LAMB) cannot be sharded");
   }
   sharded_ = true;
+  channel_ = sh.channel;
   auto cut = [&](int r) {
     return r >= sh.size ? layout_.total
                         : layout_.total * r / sh.size / Layout::kAlignElems * Layout::kAlignElems;
@@ -306,21 +307,24 @@ CpuOptimizer::CpuOptimizer(ArenaSpec spec, int threads, Sharding sh)
 }
 
 namespace {
-void sharded_global_sums(double* sums) { dist::sum_in_rank_order_f64(sums, 2); }
+void sharded_global_sums(const void* channel, double* sums) {
+  dist::sum_in_rank_order_f64(*static_cast<const int*>(channel), sums, 2);
+}
 }  // namespace
 
 void CpuOptimizer::step(const StepSettings& s, double* out) {
   if (sharded_) {
-    dist::reduce_scatter_sum_f32(ptr_.g, shard_g_->data, counts_.data());
+    dist::reduce_scatter_sum_f32(channel_, ptr_.g, shard_g_->data, counts_.data());
     ArenaPointers sp = ptr_;
     sp.p = ptr_.p + lo_;
     sp.g = shard_g_->data;
     StepSettings ss = s;
     ss.global_sums = &sharded_global_sums;
+    ss.global_sums_ctx = &channel_;
     const Outcome o = run_step(shard_layout_, sp, *rule_, ss, shard_group_.data(), applied_,
                                threads_, nullptr, nullptr);
     // Every rank made the same decision (global sums); a skipped step moved nothing.
-    if (!o.skipped) dist::allgatherv_f32(ptr_.p, counts_.data(), displs_.data());
+    if (!o.skipped) dist::allgatherv_f32(channel_, ptr_.p, counts_.data(), displs_.data());
     write_outcome(o, out);
     record(o, s);
     return;

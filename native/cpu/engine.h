@@ -70,9 +70,11 @@ class CpuOptimizer final : public OptimizerBackend {
   // the slice, steps the slice (norms: the slices' sums added in rank order on every rank),
   // then all-gathers the parameters. State slots are read and written by arena offsets as
   // usual: outside the slice, reads give 0 and writes are dropped.
+  // The collectives run on `channel` (dist/collectives.h), after the addon's header.
   struct Sharding {
     int rank = 0;
     int size = 1;
+    int channel = -1;
   };
   CpuOptimizer(ArenaSpec spec, int threads, Sharding sharding);
   // Borrowed: steps run over `ptr`, owned by the caller; no trace, nothing allocated per slot.
@@ -105,6 +107,7 @@ class CpuOptimizer final : public OptimizerBackend {
   int64_t trace_read_ = 0;      // records ever read (or dropped)
   // ZeRO-1 (see the sharding constructor).
   bool sharded_ = false;
+  int channel_ = -1;                   // the optimizer's MPI channel
   int64_t lo_ = 0, hi_ = 0;            // this rank's slice of the arena
   Layout shard_layout_;                // the slice's pieces of tensors, offsets relative to lo_
   std::vector<int32_t> shard_group_;   // group of each piece

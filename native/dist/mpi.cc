@@ -10,8 +10,14 @@
 #include "mpi.h"
 
 #include <dlfcn.h>
+#include <sched.h>
+#include <unistd.h>
 
+#include <array>
+#include <chrono>
+#include <cmath>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -32,9 +38,33 @@ using FnAllgatherv = int (*)(const void*, int, Handle, void*, const int*, const 
 using FnAllgather = int (*)(const void*, int, Handle, void*, int, Handle, Handle);
 using FnErrorString = int (*)(int, char*, int*);
 using FnGetVersion = int (*)(char*, int*);
+using FnIallreduce = int (*)(const void*, void*, int, Handle, Handle, Handle, Handle*);
+using FnIbarrier = int (*)(Handle, Handle*);
+using FnTest = int (*)(Handle*, int*, void*);
+using FnCommIdup = int (*)(Handle, Handle*, Handle*);
+using FnCommFree = int (*)(Handle*);
 
 constexpr int kThreadSerialized = 2;  // MPI_THREAD_SERIALIZED in Open MPI (and the standard's order)
 void* const kInPlace = reinterpret_cast<void*>(1);  // Open MPI's MPI_IN_PLACE
+void* const kStatusIgnore = nullptr;                 // Open MPI's MPI_STATUS_IGNORE
+
+constexpr char kCodeTimeout[] = "ERR_FUSED_OPTIM_MPI_TIMEOUT";
+constexpr char kCodeRankLeft[] = "ERR_FUSED_OPTIM_RANK_LEFT";
+constexpr char kCodeMismatch[] = "ERR_FUSED_OPTIM_MPI_MISMATCH";
+constexpr char kCodeMpi[] = "ERR_FUSED_OPTIM_MPI";
+
+// A header: {leaving rank + 1 or 0, op, -op, iteration, -iteration}, reduced with MPI_MAX, so
+// that the result holds the highest leaving rank, and the largest and (negated) smallest op
+// and iteration. A leaving rank sends kAbsent for the others, which never wins a maximum.
+constexpr int kHeader = 5;
+constexpr double kAbsent = -1e300;
+
+struct Channel {
+  enum State { kOpen, kLeft, kEnded, kFreed } state = kOpen;
+  Handle comm = nullptr;
+  Handle leave_req = nullptr;                 // the pending "leaving" header, while kLeft
+  std::array<double, kHeader> leave_send{}, leave_recv{};
+};
 
 struct Mpi {
   void* lib = nullptr;
@@ -50,19 +80,33 @@ struct Mpi {
   FnReduceScatter reduce_scatter = nullptr;
   FnAllgatherv allgatherv = nullptr;
   FnAllgather allgather = nullptr;
+  FnIallreduce iallreduce = nullptr;
+  FnIbarrier ibarrier = nullptr;
+  FnTest test = nullptr;
+  FnCommIdup comm_idup = nullptr;
+  FnCommFree comm_free = nullptr;
   FnErrorString error_string = nullptr;
   FnGetVersion library_version = nullptr;
   Handle comm_world = nullptr, t_float = nullptr, t_double = nullptr;
   Handle op_sum = nullptr, op_min = nullptr, op_max = nullptr;
   bool inited = false;   // MPI_Init_thread done by us
-  bool done = false;     // MPI_Finalize done
+  bool done = false;     // MPI_Finalize done (or given up on: see broken)
   int rank = 0, size = 1, provided = 0;
-  std::mutex mu;         // serialises every MPI call of the process
+  double timeout_ms = 30.0 * 60.0 * 1000.0;
+  std::string broken;    // why MPI can't be used any more (a collective timed out), or ""
+  std::vector<std::unique_ptr<Channel>> channels;  // ids are indices; never shrinks
+  std::mutex mu;         // serialises every MPI call of the process, and guards the above
 };
 
 Mpi& mpi() {
   static Mpi* m = new Mpi();  // never destroyed: a worker thread may still hold the mutex at exit
   return *m;
+}
+
+// Buffers of nonblocking collectives abandoned by a timeout: MPI may still write into them.
+void abandon(std::shared_ptr<void> buffer) {
+  static auto* kept = new std::vector<std::shared_ptr<void>>();
+  kept->push_back(std::move(buffer));
 }
 
 std::string describe(int rc) {
@@ -76,7 +120,7 @@ std::string describe(int rc) {
 }
 
 void check(int rc, const char* what) {
-  if (rc != 0) throw std::runtime_error(std::string(what) + " failed: " + describe(rc));
+  if (rc != 0) throw Error(std::string(what) + " failed: " + describe(rc), kCodeMpi);
 }
 
 template <typename F>
@@ -109,8 +153,13 @@ std::string load(const std::vector<std::string>& paths) {
     else if (!sym(lib, "MPI_Reduce_scatter", m.reduce_scatter)) missing = "MPI_Reduce_scatter";
     else if (!sym(lib, "MPI_Allgatherv", m.allgatherv)) missing = "MPI_Allgatherv";
     else if (!sym(lib, "MPI_Allgather", m.allgather)) missing = "MPI_Allgather";
+    else if (!sym(lib, "MPI_Iallreduce", m.iallreduce)) missing = "MPI_Iallreduce (MPI 3)";
+    else if (!sym(lib, "MPI_Ibarrier", m.ibarrier)) missing = "MPI_Ibarrier (MPI 3)";
+    else if (!sym(lib, "MPI_Test", m.test)) missing = "MPI_Test";
+    else if (!sym(lib, "MPI_Comm_idup", m.comm_idup)) missing = "MPI_Comm_idup (MPI 3)";
+    else if (!sym(lib, "MPI_Comm_free", m.comm_free)) missing = "MPI_Comm_free";
     if (missing) {
-      reasons += (reasons.empty() ? "" : "; ") + p + ": no symbol " + missing + " (not an MPI library)";
+      reasons += (reasons.empty() ? "" : "; ") + p + ": no symbol " + missing + " (not an MPI library, or older than MPI 3)";
       dlclose(lib);
       continue;
     }
@@ -139,11 +188,147 @@ std::string load(const std::vector<std::string>& paths) {
   return reasons.empty() ? "no library paths given" : reasons;
 }
 
-Mpi& active_or_throw(Napi::Env env) {
-  Mpi& m = mpi();
-  if (!m.lib || !m.inited) throw Napi::Error::New(env, "fused-optim: MPI is not initialised (call init() of fused-optim/distributed)");
-  if (m.done) throw Napi::Error::New(env, "fused-optim: MPI has been finalised (the communicator was closed)");
-  return m;
+// Throws unless collectives may run now. Caller holds m.mu.
+void require_usable(Mpi& m) {
+  if (!m.lib || !m.inited) throw Error("MPI is not initialised (call init() of fused-optim/distributed)", kCodeMpi);
+  if (!m.broken.empty()) throw Error("MPI cannot be used any more in this process: " + m.broken, kCodeTimeout);
+  if (m.done) throw Error("MPI has been finalised (the communicator was closed)", kCodeMpi);
+}
+
+std::string seconds(double ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g s", ms / 1000.0);
+  return buf;
+}
+
+// Polls a nonblocking request until it completes. Past the communicator's timeout, MPI is
+// marked broken (the request cannot be cancelled), `buffers` are kept forever and a Timeout
+// error is thrown. Called without m.mu held; takes it for each MPI_Test only, so that other
+// threads' calls interleave.
+void wait(Mpi& m, Handle& req, const std::string& what, std::shared_ptr<void> buffers) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  double limit;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    limit = m.timeout_ms;
+  }
+  for (int spin = 0;; ++spin) {
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      int flag = 0;
+      check(m.test(&req, &flag, kStatusIgnore), "MPI_Test");
+      if (flag) return;
+    }
+    const double elapsed = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+    if (elapsed > limit) {
+      abandon(std::move(buffers));
+      std::lock_guard<std::mutex> lock(m.mu);
+      m.broken = what + " timed out after " + seconds(limit) + " (the communicator's timeoutMs)";
+      throw Error(what + ": not every rank arrived within " + seconds(limit) +
+                      " (the communicator's timeoutMs): a rank is stalled, has crashed, or runs a "
+                      "different sequence of collectives. MPI cannot be used again in this "
+                      "process (a collective can't be cancelled); save what you need and exit: "
+                      "the launcher ends the job",
+                  kCodeTimeout);
+    }
+    // Ranks usually arrive together: yield first, then poll gently.
+    if (spin < 2000) sched_yield();
+    else usleep(100);
+  }
+}
+
+Channel& channel_locked(Mpi& m, int id) {
+  if (id < 0 || static_cast<size_t>(id) >= m.channels.size()) throw Error("no such channel " + std::to_string(id), kCodeMpi);
+  return *m.channels[static_cast<size_t>(id)];
+}
+
+// Frees the channels whose "leaving" header completed. Caller holds m.mu.
+void poll_left(Mpi& m) {
+  for (auto& c : m.channels) {
+    if (c->state != Channel::kLeft || !c->leave_req) continue;
+    int flag = 0;
+    if (m.test(&c->leave_req, &flag, kStatusIgnore) != 0 || !flag) continue;
+    c->leave_req = nullptr;
+    m.comm_free(&c->comm);
+    c->state = Channel::kFreed;
+  }
+}
+
+void leave_locked(Mpi& m, Channel& c) {
+  if (c.state != Channel::kOpen) return;
+  c.leave_send.fill(kAbsent);
+  c.leave_send[0] = m.rank + 1;
+  check(m.iallreduce(c.leave_send.data(), c.leave_recv.data(), kHeader, m.t_double, m.op_max, c.comm, &c.leave_req), "MPI_Iallreduce");
+  c.state = Channel::kLeft;
+}
+
+const char* op_name(double op) {
+  return op == static_cast<double>(Op::Step) ? "step()" : op == static_cast<double>(Op::Sync) ? "a state sync (stateDict, getWeights)" : op == static_cast<double>(Op::Barrier) ? "a checkpoint" : "an unknown operation";
+}
+
+// The JS-facing collectives of the world communicator, nonblocking and waited with the
+// timeout. `data` is copied into a buffer of our own, which a timeout can abandon safely.
+template <typename T>
+void world_allreduce(Mpi& m, T* data, int64_t n, Handle type, Handle op, const char* what) {
+  auto buf = std::make_shared<std::vector<T>>(data, data + n);
+  constexpr int64_t kMax = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kMax) {
+    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+    Handle req = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      require_usable(m);
+      check(m.iallreduce(kInPlace, buf->data() + at, count, type, op, m.comm_world, &req), "MPI_Iallreduce");
+    }
+    wait(m, req, what, buf);
+  }
+  std::memcpy(data, buf->data(), static_cast<size_t>(n) * sizeof(T));
+}
+
+// Leaves every open channel, waits for their headers (with the timeout), then MPI_Finalize.
+// Throws Timeout (MPI is then left unfinalised) or Error.
+void finish(Mpi& m) {
+  std::vector<Channel*> pending;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (!m.inited || m.done) return;
+    if (!m.broken.empty()) {
+      m.done = true;
+      throw Error("MPI was not finalised: " + m.broken, kCodeTimeout);
+    }
+    for (auto& c : m.channels) leave_locked(m, *c);
+    for (auto& c : m.channels) if (c->state == Channel::kLeft && c->leave_req) pending.push_back(c.get());
+  }
+  for (Channel* c : pending) {
+    // (Channels are never freed, so a timeout has nothing to keep alive.)
+    wait(m, c->leave_req, "close(): waiting for the other ranks to leave a distributed optimizer", nullptr);
+  }
+  std::lock_guard<std::mutex> lock(m.mu);
+  for (Channel* c : pending) {
+    m.comm_free(&c->comm);
+    c->state = Channel::kFreed;
+  }
+  m.done = true;
+  check(m.finalize(), "MPI_Finalize");
+}
+
+// --- Node-API ------------------------------------------------------------------------------
+
+[[noreturn]] void throw_js(Napi::Env env, const Error& e) {
+  Napi::Error err = Napi::Error::New(env, std::string("fused-optim: ") + e.what());
+  err.Set("code", Napi::String::New(env, e.code()));
+  throw err;
+}
+
+template <typename F>
+Napi::Value guarded(Napi::Env env, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    throw_js(env, e);
+  }
+  return env.Undefined();
 }
 
 // load(paths: string[]): { path, version } or throws with every path's reason.
@@ -181,15 +366,16 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   if (m.done) throw Napi::Error::New(env, "fused-optim: MPI has been finalised in this process and cannot be initialised again");
   if (!m.inited) {
     int already = 0;
-    check(m.initialized(&already), "MPI_Initialized");
+    if (m.initialized(&already) != 0) throw Napi::Error::New(env, "fused-optim: MPI_Initialized failed");
     if (already) throw Napi::Error::New(env, "fused-optim: MPI was initialised by other code in this process; fused-optim must initialise it itself");
     int provided = 0;
     int rc = m.init_thread(nullptr, nullptr, kThreadSerialized, &provided);
     if (rc != 0) throw Napi::Error::New(env, "fused-optim: MPI_Init_thread failed: " + describe(rc));
     m.inited = true;
     m.provided = provided;
-    check(m.comm_rank(m.comm_world, &m.rank), "MPI_Comm_rank");
-    check(m.comm_size(m.comm_world, &m.size), "MPI_Comm_size");
+    if (m.comm_rank(m.comm_world, &m.rank) != 0 || m.comm_size(m.comm_world, &m.size) != 0) {
+      throw Napi::Error::New(env, "fused-optim: MPI_Comm_rank or MPI_Comm_size failed");
+    }
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("rank", m.rank);
@@ -198,28 +384,40 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value Barrier(const Napi::CallbackInfo& info) {
-  Mpi& m = active_or_throw(info.Env());
-  std::lock_guard<std::mutex> lock(m.mu);
-  int rc = m.barrier(m.comm_world);
-  if (rc != 0) throw Napi::Error::New(info.Env(), "fused-optim: MPI_Barrier failed: " + describe(rc));
-  return info.Env().Undefined();
-}
-
-Napi::Value Finalize(const Napi::CallbackInfo& info) {
+// setTimeout(ms): the limit on waiting for the other ranks (Infinity: none).
+Napi::Value SetTimeout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number for timeoutMs");
+  const double ms = info[0].As<Napi::Number>().DoubleValue();
+  if (!(ms > 0)) throw Napi::RangeError::New(env, "Expected a positive timeoutMs");
   Mpi& m = mpi();
   std::lock_guard<std::mutex> lock(m.mu);
-  if (!m.inited || m.done) return info.Env().Undefined();
-  m.done = true;
-  int rc = m.finalize();
-  if (rc != 0) throw Napi::Error::New(info.Env(), "fused-optim: MPI_Finalize failed: " + describe(rc));
-  return info.Env().Undefined();
+  m.timeout_ms = ms;
+  return env.Undefined();
+}
+
+Napi::Value Barrier(const Napi::CallbackInfo& info) {
+  Mpi& m = mpi();
+  return guarded(info.Env(), [&] {
+    Handle req = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      require_usable(m);
+      check(m.ibarrier(m.comm_world, &req), "MPI_Ibarrier");
+    }
+    wait(m, req, "barrier()", nullptr);
+  });
+}
+
+// finish(): leave every distributed optimizer, wait for the other ranks, MPI_Finalize.
+Napi::Value Finish(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] { finish(mpi()); });
 }
 
 // allreduceF64(data: Float64Array, op: 'sum' | 'min' | 'max'): in place.
 Napi::Value AllreduceF64(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Mpi& m = active_or_throw(env);
+  Mpi& m = mpi();
   if (info.Length() < 2 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array || !info[1].IsString()) {
     throw Napi::TypeError::New(env, "Expected (Float64Array, 'sum' | 'min' | 'max')");
   }
@@ -227,76 +425,202 @@ Napi::Value AllreduceF64(const Napi::CallbackInfo& info) {
   std::string op = info[1].As<Napi::String>().Utf8Value();
   Handle h = op == "sum" ? m.op_sum : op == "min" ? m.op_min : op == "max" ? m.op_max : nullptr;
   if (!h) throw Napi::RangeError::New(env, "Expected 'sum', 'min' or 'max' for op but received '" + op + "'");
-  if (a.ElementLength() > (size_t{1} << 30)) throw Napi::RangeError::New(env, "Expected at most 2^30 elements");
-  std::lock_guard<std::mutex> lock(m.mu);
-  int rc = m.allreduce(kInPlace, a.Data(), static_cast<int>(a.ElementLength()), m.t_double, h, m.comm_world);
-  if (rc != 0) throw Napi::Error::New(env, "fused-optim: MPI_Allreduce failed: " + describe(rc));
-  return env.Undefined();
+  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_double, h, "allreduce()"); });
 }
 
-// allreduceF32(data: Float32Array): in-place sum (tests, bench).
+// allreduceF32(data: Float32Array): in-place sum over the world.
 Napi::Value AllreduceF32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  active_or_throw(env);
+  Mpi& m = mpi();
   if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     throw Napi::TypeError::New(env, "Expected a Float32Array");
   }
   auto a = info[0].As<Napi::Float32Array>();
-  try {
-    allreduce_sum_f32(a.Data(), static_cast<int64_t>(a.ElementLength()));
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("fused-optim: ") + e.what());
+  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_float, m.op_sum, "allreduceSum()"); });
+}
+
+int require_channel_arg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected a channel id");
+  return info[0].As<Napi::Number>().Int32Value();
+}
+
+Napi::Value OpenChannel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int id = -1;
+  guarded(env, [&] { id = open_channel(); });
+  return Napi::Number::New(env, id);
+}
+
+// header(channel, op, iteration)
+Napi::Value Header(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ch = require_channel_arg(info);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) throw Napi::TypeError::New(env, "Expected (channel, op, iteration)");
+  const int op = info[1].As<Napi::Number>().Int32Value();
+  if (op < 1 || op > 3) throw Napi::RangeError::New(env, "Expected op 1, 2 or 3");
+  return guarded(env, [&] { header(ch, static_cast<Op>(op), info[2].As<Napi::Number>().DoubleValue()); });
+}
+
+Napi::Value Leave(const Napi::CallbackInfo& info) {
+  int ch = require_channel_arg(info);
+  return guarded(info.Env(), [&] { leave(ch); });
+}
+
+Napi::Value Ended(const Napi::CallbackInfo& info) {
+  int ch = require_channel_arg(info);
+  bool e = false;
+  guarded(info.Env(), [&] { e = ended(ch); });
+  return Napi::Boolean::New(info.Env(), e);
+}
+
+// channelAllreduceF32(channel, data: Float32Array): in-place sum over the channel (after a
+// header).
+Napi::Value ChannelAllreduceF32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ch = require_channel_arg(info);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, "Expected (channel, Float32Array)");
   }
-  return env.Undefined();
+  auto a = info[1].As<Napi::Float32Array>();
+  return guarded(env, [&] { allreduce_sum_f32(ch, a.Data(), static_cast<int64_t>(a.ElementLength())); });
 }
 
 }  // namespace
 
 bool active() {
   Mpi& m = mpi();
-  return m.lib && m.inited && !m.done;
-}
-
-void allreduce_sum_f32(float* data, int64_t n) {
-  Mpi& m = mpi();
   std::lock_guard<std::mutex> lock(m.mu);
-  if (!m.lib || !m.inited || m.done) throw std::runtime_error("MPI is not active (not initialised, or the communicator was closed)");
-  constexpr int64_t kMax = int64_t{1} << 30;
-  for (int64_t at = 0; at < n; at += kMax) {
-    int count = static_cast<int>(n - at < kMax ? n - at : kMax);
-    check(m.allreduce(kInPlace, data + at, count, m.t_float, m.op_sum, m.comm_world), "MPI_Allreduce");
-  }
+  return m.lib && m.inited && !m.done && m.broken.empty();
 }
 
 int rank() { return mpi().rank; }
 int size() { return mpi().size; }
 
-namespace {
-Mpi& locked_active(std::unique_lock<std::mutex>& lock) {
+int open_channel() {
   Mpi& m = mpi();
-  lock = std::unique_lock<std::mutex>(m.mu);
-  if (!m.lib || !m.inited || m.done) throw std::runtime_error("MPI is not active (not initialised, or the communicator was closed)");
-  return m;
+  Channel* c = nullptr;
+  Handle req = nullptr;
+  int id = -1;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    require_usable(m);
+    poll_left(m);
+    m.channels.push_back(std::make_unique<Channel>());
+    c = m.channels.back().get();
+    c->state = Channel::kFreed;  // until the duplicate exists
+    id = static_cast<int>(m.channels.size() - 1);
+    check(m.comm_idup(m.comm_world, &c->comm, &req), "MPI_Comm_idup");
+  }
+  // Channels are never freed, so a timeout has nothing to keep alive.
+  wait(m, req, "building a distributed optimizer (MPI_Comm_idup)", nullptr);
+  std::lock_guard<std::mutex> lock(m.mu);
+  c->state = Channel::kOpen;
+  return id;
+}
+
+void header(int id, Op op, double iteration) {
+  Mpi& m = mpi();
+  auto buf = std::make_shared<std::array<double, 2 * kHeader>>();
+  double* send = buf->data();
+  double* recv = buf->data() + kHeader;
+  const double o = static_cast<double>(op);
+  send[0] = 0;
+  send[1] = o;
+  send[2] = -o;
+  send[3] = iteration;
+  send[4] = -iteration;
+  Handle req = nullptr;
+  const char* what = op_name(o);
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    require_usable(m);
+    poll_left(m);
+    Channel& c = channel_locked(m, id);
+    if (c.state == Channel::kEnded) {
+      throw Error(std::string(what) + ": another rank has left this distributed optimizer (disposed it, or closed the communicator); it cannot run collectives any more: dispose it", kCodeRankLeft);
+    }
+    if (c.state != Channel::kOpen) throw Error(std::string(what) + ": this distributed optimizer has been disposed", kCodeMpi);
+    check(m.iallreduce(send, recv, kHeader, m.t_double, m.op_max, c.comm, &req), "MPI_Iallreduce");
+  }
+  wait(m, req, std::string(what) + " (waiting for every rank to start it)", buf);
+  if (recv[0] > 0) {
+    std::lock_guard<std::mutex> lock(m.mu);
+    Channel& c = channel_locked(m, id);
+    c.state = Channel::kEnded;
+    m.comm_free(&c.comm);
+    const int who = static_cast<int>(recv[0]) - 1;
+    throw Error(std::string(what) + ": rank " + std::to_string(who) +
+                    " has left this distributed optimizer (disposed it, or closed the "
+                    "communicator) while this rank (" + std::to_string(m.rank) +
+                    ") still uses it; no rank can step it any more: dispose it",
+                kCodeRankLeft);
+  }
+  if (recv[1] != -recv[2]) {
+    throw Error(std::string("the ranks disagree on the collective operation of a distributed optimizer: this rank (") + std::to_string(m.rank) + ") runs " + what + ", another runs " + op_name(recv[1] != o ? recv[1] : -recv[2]) + "; every rank must call the same methods in the same order. Nothing was changed", kCodeMismatch);
+  }
+  if (recv[3] != -recv[4]) {
+    char buf2[160];
+    std::snprintf(buf2, sizeof buf2, "iterations from %.17g to %.17g", -recv[4], recv[3]);
+    throw Error(std::string(what) + ": the ranks' optimizers are at different iterations (" + buf2 + "; this rank: " + std::to_string(static_cast<long long>(iteration)) + "); every rank must take the same steps. Nothing was changed", kCodeMismatch);
+  }
+}
+
+void leave(int id) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (!m.lib || !m.inited || m.done || !m.broken.empty()) return;
+  if (id < 0 || static_cast<size_t>(id) >= m.channels.size()) return;
+  leave_locked(m, *m.channels[static_cast<size_t>(id)]);
+  poll_left(m);
+}
+
+bool ended(int id) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  return channel_locked(m, id).state == Channel::kEnded;
+}
+
+namespace {
+// The channel's communicator, for a bulk collective after its header. Caller holds m.mu.
+Handle bulk_comm(Mpi& m, int id) {
+  require_usable(m);
+  Channel& c = channel_locked(m, id);
+  if (c.state != Channel::kOpen) throw Error("a collective on a channel that is no longer open", kCodeMpi);
+  return c.comm;
 }
 }  // namespace
 
-void reduce_scatter_sum_f32(const float* send, float* recv, const int* counts) {
-  std::unique_lock<std::mutex> lock;
-  Mpi& m = locked_active(lock);
-  check(m.reduce_scatter(send, recv, counts, m.t_float, m.op_sum, m.comm_world), "MPI_Reduce_scatter");
+void allreduce_sum_f32(int id, float* data, int64_t n) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  Handle comm = bulk_comm(m, id);
+  constexpr int64_t kMax = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kMax) {
+    int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+    check(m.allreduce(kInPlace, data + at, count, m.t_float, m.op_sum, comm), "MPI_Allreduce");
+  }
 }
 
-void allgatherv_f32(float* buf, const int* counts, const int* displs) {
-  std::unique_lock<std::mutex> lock;
-  Mpi& m = locked_active(lock);
-  check(m.allgatherv(kInPlace, 0, m.t_float, buf, counts, displs, m.t_float, m.comm_world), "MPI_Allgatherv");
+void reduce_scatter_sum_f32(int id, const float* send, float* recv, const int* counts) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  Handle comm = bulk_comm(m, id);
+  check(m.reduce_scatter(send, recv, counts, m.t_float, m.op_sum, comm), "MPI_Reduce_scatter");
 }
 
-void sum_in_rank_order_f64(double* v, int n) {
-  std::unique_lock<std::mutex> lock;
-  Mpi& m = locked_active(lock);
+void allgatherv_f32(int id, float* buf, const int* counts, const int* displs) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  Handle comm = bulk_comm(m, id);
+  check(m.allgatherv(kInPlace, 0, m.t_float, buf, counts, displs, m.t_float, comm), "MPI_Allgatherv");
+}
+
+void sum_in_rank_order_f64(int id, double* v, int n) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  Handle comm = bulk_comm(m, id);
   std::vector<double> all(static_cast<size_t>(n) * static_cast<size_t>(m.size));
-  check(m.allgather(v, n, m.t_double, all.data(), n, m.t_double, m.comm_world), "MPI_Allgather");
+  check(m.allgather(v, n, m.t_double, all.data(), n, m.t_double, comm), "MPI_Allgather");
   for (int i = 0; i < n; ++i) {
     double acc = 0.0;
     for (int r = 0; r < m.size; ++r) acc += all[static_cast<size_t>(r) * static_cast<size_t>(n) + static_cast<size_t>(i)];
@@ -308,10 +632,16 @@ void init_mpi(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("load", Napi::Function::New(env, Load, "load"));
   o.Set("init", Napi::Function::New(env, Init, "init"));
+  o.Set("setTimeout", Napi::Function::New(env, SetTimeout, "setTimeout"));
   o.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));
-  o.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
+  o.Set("finish", Napi::Function::New(env, Finish, "finish"));
   o.Set("allreduceF64", Napi::Function::New(env, AllreduceF64, "allreduceF64"));
   o.Set("allreduceF32", Napi::Function::New(env, AllreduceF32, "allreduceF32"));
+  o.Set("openChannel", Napi::Function::New(env, OpenChannel, "openChannel"));
+  o.Set("header", Napi::Function::New(env, Header, "header"));
+  o.Set("leave", Napi::Function::New(env, Leave, "leave"));
+  o.Set("ended", Napi::Function::New(env, Ended, "ended"));
+  o.Set("channelAllreduceF32", Napi::Function::New(env, ChannelAllreduceF32, "channelAllreduceF32"));
   o.Set("threadSerialized", Napi::Number::New(env, kThreadSerialized));
   exports.Set("mpi", o);
 }

@@ -16,4 +16,4 @@
  *
  * @module
  */
-export { DistributedError, init, ncclInfo, type Communicator, type InitOptions, type NcclInfo } from './mpi.js';
+export { DEFAULT_TIMEOUT_MS, DistributedError, init, ncclInfo, type Communicator, type DistributedErrorCode, type InitOptions, type NcclInfo } from './mpi.js';

@@ -13,15 +13,49 @@ export class DistributedError extends Error {
    * - `ERR_FUSED_OPTIM_NO_LAUNCHER`: the process was not started by an MPI launcher (mpirun, srun);
    * - `ERR_FUSED_OPTIM_NO_MPI`: no usable libmpi (missing, or not Open MPI);
    * - `ERR_FUSED_OPTIM_MPI_THREAD`: called from a worker thread;
-   * - `ERR_FUSED_OPTIM_MPI`: MPI itself failed, or the communicator is closed or busy.
+   * - `ERR_FUSED_OPTIM_MPI`: MPI itself failed, or the communicator is closed or busy;
+   * - `ERR_FUSED_OPTIM_RANK_LEFT`: another rank disposed a distributed optimizer (or closed
+   *   the communicator) that this rank still uses; that optimizer cannot step any more;
+   * - `ERR_FUSED_OPTIM_MPI_MISMATCH`: the ranks called different collective methods of a
+   *   distributed optimizer (a step on one, `stateDict()` on another), or are at different
+   *   iterations; nothing was changed;
+   * - `ERR_FUSED_OPTIM_MPI_TIMEOUT`: not every rank arrived at a collective within
+   *   `timeoutMs`. MPI cannot be used again in this process (a collective cannot be cancelled):
+   *   save what you need and exit; the launcher then ends the job.
    */
-  readonly code: 'ERR_FUSED_OPTIM_NO_LAUNCHER' | 'ERR_FUSED_OPTIM_NO_MPI' | 'ERR_FUSED_OPTIM_MPI_THREAD' | 'ERR_FUSED_OPTIM_MPI';
+  readonly code: DistributedErrorCode;
   constructor(message: string, code: DistributedError['code'], options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DistributedError';
     this.code = code;
   }
 }
+
+/** The `code` of a {@link DistributedError}. */
+export type DistributedErrorCode =
+  | 'ERR_FUSED_OPTIM_NO_LAUNCHER'
+  | 'ERR_FUSED_OPTIM_NO_MPI'
+  | 'ERR_FUSED_OPTIM_MPI_THREAD'
+  | 'ERR_FUSED_OPTIM_MPI'
+  | 'ERR_FUSED_OPTIM_RANK_LEFT'
+  | 'ERR_FUSED_OPTIM_MPI_MISMATCH'
+  | 'ERR_FUSED_OPTIM_MPI_TIMEOUT';
+
+/** The codes the addon's collectives raise. */
+const NATIVE_CODES = new Set<string>(['ERR_FUSED_OPTIM_MPI', 'ERR_FUSED_OPTIM_RANK_LEFT', 'ERR_FUSED_OPTIM_MPI_MISMATCH', 'ERR_FUSED_OPTIM_MPI_TIMEOUT']);
+
+/** @internal A native collective's error as a {@link DistributedError}; other errors unchanged. */
+export function asDistributedError(e: unknown): unknown {
+  if (e instanceof DistributedError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof Error && typeof code === 'string' && NATIVE_CODES.has(code)) {
+    return new DistributedError(e.message, code as DistributedErrorCode, { cause: e });
+  }
+  return e;
+}
+
+/** The default of {@link InitOptions.timeoutMs}: 30 minutes (PyTorch's default for its process groups). */
+export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -32,6 +66,15 @@ export interface InitOptions {
    * (`libmpi.so.40`, `libmpi.so.12`, `libmpi.so`, through the dynamic loader's path).
    */
   library?: string;
+  /**
+   * How long a collective waits for every rank to arrive before it fails with
+   * `ERR_FUSED_OPTIM_MPI_TIMEOUT` instead of hanging, in milliseconds (`Infinity`: no limit).
+   * Default {@link DEFAULT_TIMEOUT_MS} (30 minutes). It covers `barrier()`, `allreduce()`,
+   * `allreduceSum()`, building a distributed optimizer, the start of each of its steps,
+   * `stateDict()` and `save()`, and `close()`; the bulk transfers inside a step start only
+   * once every rank is in it. Also settable later as `comm.timeoutMs`.
+   */
+  timeoutMs?: number;
 }
 
 /** MPI thread support levels, in the standard's order. */
@@ -53,13 +96,20 @@ export interface Communicator {
   readonly threadLevel: (typeof THREAD_LEVELS)[number];
   /** True once `close()` was called (or the process is exiting). */
   readonly closed: boolean;
+  /** See {@link InitOptions.timeoutMs}; settable (a positive number of milliseconds, or `Infinity`). */
+  timeoutMs: number;
   /** Waits until every rank has called it. */
   barrier(): void;
   /** In-place all-reduce of doubles over every rank; returns `data`. */
   allreduce(data: Float64Array, op?: 'sum' | 'min' | 'max'): Float64Array;
   /** In-place sum of floats over every rank (MPI_FLOAT, MPI_SUM); returns `data`. */
   allreduceSum(data: Float32Array): Float32Array;
-  /** Finalises MPI (collective: every rank must call it). Safe to call twice; MPI cannot be initialised again afterwards. */
+  /**
+   * Finalises MPI (collective: every rank must call it). Every distributed optimizer not yet
+   * disposed leaves first, and close() waits (up to `timeoutMs`) until the other ranks have
+   * left them too: a rank still stepping one gets `ERR_FUSED_OPTIM_RANK_LEFT`. Safe to call
+   * twice; MPI cannot be initialised again afterwards.
+   */
   close(): void;
 }
 
@@ -71,10 +121,15 @@ const LAUNCHER_ENV = ['OMPI_COMM_WORLD_SIZE', 'PMIX_RANK', 'PMI_SIZE', 'PMI_RANK
 interface NativeMpi {
   load(paths: string[]): { path: string; version: string };
   init(): { rank: number; size: number; provided: number };
+  setTimeout(ms: number): void;
   barrier(): void;
-  finalize(): void;
+  finish(): void;
   allreduceF64(data: Float64Array, op: string): void;
   allreduceF32(data: Float32Array): void;
+  openChannel(): number;
+  header(channel: number, op: number, iteration: number): void;
+  leave(channel: number): void;
+  channelAllreduceF32(channel: number, data: Float32Array): void;
   threadSerialized: number;
 }
 
@@ -90,10 +145,12 @@ export class MpiCommunicator implements Communicator {
   readonly threadLevel: Communicator['threadLevel'];
   #closed = false;
   #busy: string | null = null;
+  #timeoutMs = DEFAULT_TIMEOUT_MS;
   readonly #mpi: NativeMpi;
 
-  constructor(mpi: NativeMpi, lib: { path: string; version: string }, w: { rank: number; size: number; provided: number }) {
+  constructor(mpi: NativeMpi, lib: { path: string; version: string }, w: { rank: number; size: number; provided: number }, timeoutMs: number) {
     this.#mpi = mpi;
+    this.timeoutMs = timeoutMs;
     this.library = Object.freeze({ ...lib });
     this.rank = w.rank;
     this.size = w.size;
@@ -102,6 +159,16 @@ export class MpiCommunicator implements Communicator {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  set timeoutMs(ms: number) {
+    const t = checkTimeout('timeoutMs', ms);
+    this.#mpi.setTimeout(t);
+    this.#timeoutMs = t;
   }
 
   /** @internal Throws unless a collective may start now (open, main thread, none in flight). */
@@ -132,10 +199,36 @@ export class MpiCommunicator implements Communicator {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof DistributedError || e instanceof TypeError || e instanceof RangeError) throw e;
+      const d = asDistributedError(e);
+      if (d instanceof DistributedError || d instanceof TypeError || d instanceof RangeError) throw d;
       throw new DistributedError(`fused-optim: ${what}: ${(e as Error).message}`, 'ERR_FUSED_OPTIM_MPI', { cause: e });
     } finally {
       this.end();
+    }
+  }
+
+  /** @internal A channel of its own for a distributed optimizer (collective: MPI_Comm_idup). */
+  openChannel(): number {
+    return this.#run('building a distributed optimizer', () => this.#mpi.openChannel());
+  }
+
+  /** @internal The rendezvous before an optimizer's collective operation (1 step, 2 sync, 3 checkpoint). */
+  header(channel: number, op: 1 | 2 | 3, iteration: number): void {
+    this.#run(op === 2 ? 'stateDict()' : 'save()', () => this.#mpi.header(channel, op, iteration));
+  }
+
+  /** @internal In-place sum over a channel, after its header. */
+  channelAllreduceSum(channel: number, data: Float32Array): void {
+    this.#run('stateDict()', () => this.#mpi.channelAllreduceF32(channel, data));
+  }
+
+  /** @internal Tells the other ranks this rank left the channel's optimizer (never throws). */
+  leave(channel: number): void {
+    if (this.#closed) return;
+    try {
+      this.#mpi.leave(channel);
+    } catch {
+      /* leaving is best effort: close() leaves every channel anyway */
     }
   }
 
@@ -161,7 +254,9 @@ export class MpiCommunicator implements Communicator {
     this.begin('close()');
     this.#closed = true;
     try {
-      this.#mpi.finalize();
+      this.#mpi.finish();
+    } catch (e) {
+      throw asDistributedError(e);
     } finally {
       this.end();
     }
@@ -172,7 +267,7 @@ export class MpiCommunicator implements Communicator {
     if (this.#closed || this.#busy !== null || code !== 0) return;
     this.#closed = true;
     try {
-      this.#mpi.finalize();
+      this.#mpi.finish();
     } catch {
       /* exiting */
     }
@@ -223,12 +318,14 @@ let world: MpiCommunicator | null = null;
  *   non-zero code it is not, so that the launcher ends the job instead of hanging.
  */
 export function init(options: InitOptions = {}): Communicator {
-  const o = v.readOptions('options', options, ['backend', 'library']);
+  const o = v.readOptions('options', options, ['backend', 'library', 'timeoutMs']);
+  const timeoutMs = o.timeoutMs === undefined ? undefined : checkTimeout('options.timeoutMs', o.timeoutMs);
   if (o.backend !== undefined && o.backend !== 'mpi') throw v.rangeError('options.backend', "'mpi'", o.backend);
   if (o.library !== undefined && (typeof o.library !== 'string' || o.library === '')) throw v.typeError('options.library', 'a non-empty string', o.library);
   if (!isMainThread) throw workerThreadError('init()');
   if (world !== null) {
     if (world.closed) throw new DistributedError('fused-optim: init(): the MPI communicator was closed and MPI cannot be initialised again in this process', 'ERR_FUSED_OPTIM_MPI');
+    if (timeoutMs !== undefined) world.timeoutMs = timeoutMs;
     return world;
   }
   if (!LAUNCHER_ENV.some((k) => process.env[k] !== undefined)) {
@@ -254,10 +351,16 @@ export function init(options: InitOptions = {}): Communicator {
   } catch (e) {
     throw new DistributedError(`fused-optim: init(): ${(e as Error).message}`, 'ERR_FUSED_OPTIM_MPI', { cause: e });
   }
-  const comm = new MpiCommunicator(mpi, lib, w);
+  const comm = new MpiCommunicator(mpi, lib, w, timeoutMs ?? DEFAULT_TIMEOUT_MS);
   world = comm;
   process.once('exit', (code) => comm.exit(code));
   return comm;
+}
+
+function checkTimeout(name: string, ms: unknown): number {
+  if (typeof ms !== 'number') throw v.typeError(name, 'a number of milliseconds', ms);
+  if (!(ms > 0)) throw v.rangeError(name, 'a positive number of milliseconds (or Infinity)', ms);
+  return ms;
 }
 
 /** @internal For the optimizer classes: the communicator behind `options.comm`, checked. */

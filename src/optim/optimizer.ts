@@ -5,7 +5,7 @@
  */
 import { HP, OUT, SLOT, TRACE_FIELDS, hpLength, loadNative, type NativeOptimizer } from '../native.js';
 import type { Schedule } from '../schedules/types.js';
-import { checkComm, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
+import { asDistributedError, checkComm, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
 import { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 import {
@@ -213,6 +213,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
   readonly #comm: MpiCommunicator | null;
   /** ZeRO-1: this rank holds the state of its slice only (options.shard). */
   readonly #shard: boolean;
+  /** The MPI channel of a distributed optimizer (its own duplicate of the world), or -1. */
+  readonly #channel: number = -1;
 
   protected constructor(kind: OptimizerKind, params: unknown, options: unknown) {
     const spec = RULES[kind] as unknown as RuleSpec;
@@ -253,8 +255,20 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const tensorGroup = new Float64Array(lengths.length);
     groups.forEach((g, gi) => g.tensors.forEach((t) => (tensorGroup[t] = gi)));
     this.#hp = new Float64Array(hpLength(groups.length));
-    if (this.#comm !== null) checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard);
-    this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority, this.#shard);
+    let channel: number | undefined;
+    if (this.#comm !== null) {
+      checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard);
+      channel = this.#comm.openChannel();
+    }
+    try {
+      this.#native = new addon.Optimizer(spec.native.code, Float64Array.from(lengths), tensorGroup, groups.length, device, this.#traceCapacity, threads, stream, priority, this.#shard, channel);
+    } catch (e) {
+      // The other ranks may have built theirs: leaving makes their first step fail with
+      // ERR_FUSED_OPTIM_RANK_LEFT instead of waiting for this rank.
+      if (channel !== undefined) this.#comm?.leave(channel);
+      throw e;
+    }
+    this.#channel = channel ?? -1;
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -637,7 +651,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     else {
       comm.begin(`${this.#name}.step()`);
       try {
-        native.step(this.#hp, this.#out, true);
+        native.step(this.#hp, this.#out, iteration);
+      } catch (e) {
+        throw asDistributedError(e);
       } finally {
         comm.end();
       }
@@ -667,7 +683,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#busy = true;
     try {
       // With a communicator, the all-reduce runs on the worker thread before the step.
-      await native.stepAsync(hp, this.#outAsync, comm !== null);
+      await native.stepAsync(hp, this.#outAsync, comm !== null ? iteration : undefined);
+    } catch (e) {
+      throw asDistributedError(e);
     } finally {
       this.#busy = false;
       comm?.end();
@@ -755,11 +773,12 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
         return a;
       });
     const state: Record<string, Float32Array[]> = {};
+    // Sharded: each rank read its slice and zeros elsewhere; the sum over ranks is the whole
+    // state, exactly (x + 0 = x). A collective: every rank calls stateDict().
+    if (this.#shard) (this.#comm as MpiCommunicator).header(this.#channel, 2, this.#iteration);
     this.#spec.stateNames.forEach((key, k) => {
       state[key] = read(SLOT.firstState + k);
-      // Sharded: each rank read its slice and zeros elsewhere; the sum over ranks is the whole
-      // state, exactly (x + 0 = x). A collective: every rank calls stateDict().
-      if (this.#shard) for (const a of state[key]) if (a.length > 0) (this.#comm as MpiCommunicator).allreduceSum(a);
+      if (this.#shard) for (const a of state[key]) if (a.length > 0) (this.#comm as MpiCommunicator).channelAllreduceSum(this.#channel, a);
     });
     let trace: OptimizerStateDict['trace'] = null;
     if (this.#traceCapacity > 0) {
@@ -908,31 +927,40 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const state = this.stateDict();
     if (this.#shard) {
       // Collective: every rank consolidated the state; rank 0 writes, then every rank waits for it.
-      const comm = this.#comm as MpiCommunicator;
       let err: unknown = null;
-      if (comm.rank === 0) await writeCheckpoint(path, state).catch((e: unknown) => (err = e));
-      comm.barrier();
-      if (err !== null) throw err;
+      if ((this.#comm as MpiCommunicator).rank === 0) await writeCheckpoint(path, state).catch((e: unknown) => (err = e));
+      this.#afterShardedWrite(err);
       return;
     }
     await writeCheckpoint(path, state);
+  }
+
+  /**
+   * After rank 0 wrote a sharded optimizer's consolidated checkpoint: every rank waits for it
+   * and learns whether it failed (rank 0 throws its own error, the others say so).
+   */
+  #afterShardedWrite(err: unknown): void {
+    const comm = this.#comm as MpiCommunicator;
+    comm.header(this.#channel, 3, this.#iteration);
+    const failed = new Float32Array([err === null ? 0 : 1]);
+    comm.channelAllreduceSum(this.#channel, failed);
+    if (err !== null) throw err;
+    if (failed[0] !== 0) throw new Error(`fused-optim: rank 0 failed to write the checkpoint of this sharded ${this.#name} (its error is on rank 0)`);
   }
 
   /** {@link FusedOptimizer.save}, synchronously. */
   saveSync(path: string): void {
     const state = this.stateDict();
     if (this.#shard) {
-      const comm = this.#comm as MpiCommunicator;
       let err: unknown = null;
-      if (comm.rank === 0) {
+      if ((this.#comm as MpiCommunicator).rank === 0) {
         try {
           writeCheckpointSync(path, state);
         } catch (e) {
           err = e;
         }
       }
-      comm.barrier();
-      if (err !== null) throw err;
+      this.#afterShardedWrite(err);
       return;
     }
     writeCheckpointSync(path, state);

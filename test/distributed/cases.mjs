@@ -101,11 +101,103 @@ async function compare(name, make, exact, extra, useAsync) {
   return infos;
 }
 
+/** Runs fn, which must throw a DistributedError with `code` (and a message matching `re`). */
+async function expectCode(code, re, what, fn) {
+  let err = null;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  check(err !== null, `${what}: throws`);
+  check(err?.name === 'DistributedError' && err.code === code, `${what}: DistributedError ${code} (got ${err?.name} ${err?.code}: ${err?.message})`);
+  if (re) check(re.test(err.message), `${what}: message ${re} (got: ${err.message})`);
+}
+
+/** Steps every optimizer of `opts` `n` times with this rank's exact gradients. */
+function stepAll(opts, n) {
+  for (let s = 0; s < n; s++) {
+    for (const o of opts) {
+      lengths.forEach((len, t) => o.setGrads(t, grad(rank, t, o.iteration, len, true)));
+      o.step();
+    }
+  }
+}
+
+const last = size - 1;
+
 if (mode === 'hang') {
-  // Rank 1 never steps: the others wait in MPI_Allreduce forever; the test's watchdog must end it.
+  // Rank 1 never steps and no timeout is set (30 minutes by default): the others wait; the
+  // test's watchdog must end the job.
   const opt = new Adam([10], { comm });
   if (rank !== 1) opt.step();
   else await new Promise((r) => setTimeout(r, 600_000));
+} else if (mode === 'timeout') {
+  // Rank 1 never steps; the others' step fails after comm.timeoutMs instead of hanging.
+  comm.timeoutMs = 1500;
+  const opt = new Adam([10], { comm });
+  if (rank === 1) await new Promise((r) => setTimeout(r, 600_000));
+  const t0 = performance.now();
+  await expectCode('ERR_FUSED_OPTIM_MPI_TIMEOUT', /not every rank arrived within 1\.5 s/, 'a stalled rank', () => opt.step());
+  const ms = performance.now() - t0;
+  check(ms >= 1400 && ms < 20_000, `the timeout fired after ${ms.toFixed(0)} ms`);
+  check(opt.iteration === 0, 'the timed-out step changed nothing');
+  // MPI is unusable now, and says why at once.
+  const t1 = performance.now();
+  await expectCode('ERR_FUSED_OPTIM_MPI_TIMEOUT', /cannot be used any more/, 'a barrier after the timeout', () => comm.barrier());
+  check(performance.now() - t1 < 1000, 'a collective after a timeout fails at once');
+  opt.dispose();
+  console.log(`RESULT ${JSON.stringify({ rank, size, ok: true, checks: checks.length, timeoutMs: ms })}`);
+  // Exits without MPI_Finalize (it would wait for rank 1): mpirun ends the job.
+} else if (mode === 'left') {
+  // The last rank disposes its optimizers early; every other rank gets a typed error, not a hang.
+  const a = new Adam(init0.map((x) => x.slice()), { lr: 0.01, comm });
+  const b = new AdamW(init0.map((x) => x.slice()), { lr: 0.01, comm, shard: true });
+  const c = new SGD(init0.map((x) => x.slice()), { lr: 0.01, momentum: 0.9, comm });
+  stepAll([a, b, c], 2);
+  if (rank === last) {
+    a.dispose();
+    b.dispose();
+    c.dispose();
+  } else {
+    const re = new RegExp(`rank ${last} has left this distributed optimizer`);
+    await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'step after a rank disposed early', () => a.step());
+    check(a.iteration === 2, 'the refused step changed nothing');
+    await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', /cannot run collectives any more/, 'a second step: refused at once', () => a.step());
+    await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'stateDict of a sharded optimizer after a rank left', () => b.stateDict());
+    await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'stepAsync after a rank left', () => c.stepAsync());
+    a.dispose();
+    b.dispose();
+    c.dispose();
+  }
+  // The communicator itself still works, and so does a new optimizer.
+  const d = new AdamW(init0.map((x) => x.slice()), { lr: 0.01, comm });
+  stepAll([d], 3);
+  sameOnEveryRank(digest(d), 'an optimizer built after one was left');
+
+  // Disagreements: typed errors on every rank, nothing changed, and the optimizer goes on.
+  const e = new Adam(init0.map((x) => x.slice()), { lr: 0.01, comm, shard: true });
+  stepAll([e], 1);
+  const before = digest(e);
+  await expectCode('ERR_FUSED_OPTIM_MPI_MISMATCH', /disagree on the collective operation/, 'step on one rank, stateDict on the others', () => (rank === 0 ? e.step() : e.stateDict()));
+  check(digest(e) === before && e.iteration === 1, 'the mismatched step changed nothing');
+  const sd = e.stateDict();
+  if (rank === 0) e.loadStateDict({ ...sd, iteration: 7, appliedSteps: 7 });
+  await expectCode('ERR_FUSED_OPTIM_MPI_MISMATCH', /different iterations \(iterations from 1 to 7/, 'ranks at different iterations', () => e.step());
+  if (rank === 0) e.loadStateDict(sd);
+  stepAll([e, d], 2);
+  sameOnEveryRank(digest(e), 'a sharded optimizer after the refused steps');
+
+  // A rank that closes the communicator with a live optimizer leaves it: the others' next
+  // step fails, and their close() does not wait for anything.
+  const f = new Lion(init0.map((x) => x.slice()), { lr: 0.001, comm });
+  stepAll([f], 1);
+  if (rank !== last) {
+    comm.barrier(); // the last rank is closing (after this barrier)
+    await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', new RegExp(`rank ${last} has left`), 'step after a rank closed the communicator', () => f.step());
+  } else comm.barrier();
+  console.log(`RESULT ${JSON.stringify({ rank, size, ok: true, checks: checks.length })}`);
+  comm.close(); // d and e leave here, on every rank at once
 } else {
   for (const [name, make] of configs) {
     await compare(name, make, true, {}, false);

@@ -19,6 +19,8 @@ expectThrow('no launcher', () => init(), (e) => e instanceof DistributedError &&
 expectThrow('unknown option', () => init({ nodes: 2 }), (e) => e instanceof TypeError && /options\.nodes/.test(e.message));
 expectThrow('bad backend', () => init({ backend: 'nccl' }), (e) => e instanceof RangeError && /options\.backend/.test(e.message) && /nccl/.test(e.message));
 expectThrow('bad library', () => init({ library: 3 }), (e) => e instanceof TypeError && /options\.library/.test(e.message));
+expectThrow('bad timeoutMs', () => init({ timeoutMs: '5s' }), (e) => e instanceof TypeError && /options\.timeoutMs/.test(e.message) && /5s/.test(e.message));
+expectThrow('timeoutMs not positive', () => init({ timeoutMs: 0 }), (e) => e instanceof RangeError && /options\.timeoutMs/.test(e.message) && /received 0/.test(e.message));
 // Pretend a launcher, but name libraries that cannot serve: nothing reaches MPI_Init.
 process.env.OMPI_COMM_WORLD_SIZE = '1';
 expectThrow('missing libmpi', () => init({ library: '/nonexistent/libmpi.so.40' }), (e) => e.code === 'ERR_FUSED_OPTIM_NO_MPI' && /nonexistent/.test(e.message) && /apt-get install/.test(e.message));

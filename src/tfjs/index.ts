@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { OPTIMIZER_KINDS, RULES, ScheduleFreeAdamW, createOptimizer, type FusedOptimizer, type LearningRate, type OptimizerKind, type StepInfo } from '../optim/index.js';
 import { GRADIENT_KEYS } from '../optim/options.js';
+import { checkComm, type Communicator } from '../distributed/mpi.js';
 import type { Schedule } from '../schedules/types.js';
 import type { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
@@ -77,11 +78,29 @@ export interface FusedTfOptimizerConfig {
    * with the options above. Groups that match no variable are dropped.
    */
   paramGroups?: FusedTfParamGroup[];
+  /**
+   * Data parallelism (`fused-optim/distributed`): a communicator from `init()`. Each rank
+   * computes the gradient of its shard of the batch (the same model, the same number of
+   * `applyGradients`/`minimize` calls and equal-size shards on every rank); each step averages
+   * the gradients over the ranks (one all-reduce of the arena) before the fused step, so the
+   * parameters stay identical on every rank, and the tfjs variables are updated from the fused
+   * parameters on every rank. Clipping and skipping see the averaged gradient. The arena must
+   * be on the CPU. Not saved by `getConfig()` (pass it again).
+   */
+  comm?: Communicator;
+  /**
+   * ZeRO-1, with `comm`: each rank keeps the rule's state only for its 1/size slice of the
+   * arena. `getWeights()` and `setWeights()` are then collective (every rank calls them, in
+   * the same order, with the same values): `getWeights()` returns the whole (consolidated)
+   * state, the same on every rank, and `setWeights()` takes it whole. Not for `'lamb'` or
+   * `'schedulefree-adamw'`. Default false. Not saved by `getConfig()`.
+   */
+  shard?: boolean;
   /** Any other hyperparameter of the chosen rule. */
   [hyperparameter: string]: unknown;
 }
 
-const BASE_KEYS = ['optimizer', 'lr', 'threads', 'traceCapacity', 'paramGroups'];
+const BASE_KEYS = ['optimizer', 'lr', 'threads', 'traceCapacity', 'paramGroups', 'comm', 'shard'];
 
 type Fused = FusedOptimizer<object>;
 
@@ -122,6 +141,15 @@ const STATE_SUFFIX: Record<string, string> = { expAvg: 'm', expAvgSq: 'v', momen
  * (and `lrSchedule: true` says that it was a schedule). `getWeights()` returns
  * `[iter, applied, <name>/m, <name>/v ...]` (Adam(W)) or `[iter, applied, <name>/momentum
  * ...]` (SGD with momentum), which `setWeights` restores (before or after the first step).
+ *
+ * Data parallel (`comm`, see {@link FusedTfOptimizerConfig.comm}): run the same script on
+ * every rank (`mpirun -np N node train.js`), each rank feeding its shard of every global batch;
+ * the step averages the gradients over the ranks, so every rank's variables hold the same
+ * values after each step, equal (up to the order fp32 sums are taken in) to one process
+ * trained on the whole batch. Whatever changes the variables or the optimizer from outside
+ * (`model.setWeights`, `setWeights`, the learning rate) must change them the same way on every
+ * rank. With `shard: true` the state is split across the ranks and `getWeights`/`setWeights`
+ * are collective.
  */
 export class FusedTfOptimizer extends tf.Optimizer {
   /** The name TensorFlow.js's serialization registry knows this class by. */
@@ -133,6 +161,8 @@ export class FusedTfOptimizer extends tf.Optimizer {
   #lr: LearningRate;
   readonly #threads: number | undefined;
   readonly #traceCapacity: number | undefined;
+  readonly #comm: Communicator | undefined;
+  readonly #shard: boolean;
   #fused: Fused | null = null;
   #names: string[] = [];
   #variables: tf.Variable[] = [];
@@ -174,9 +204,18 @@ export class FusedTfOptimizer extends tf.Optimizer {
     if (typeof this.#lr !== 'function') v.nonNegative('config.lr', this.#lr);
     this.#threads = o.threads as number | undefined;
     this.#traceCapacity = o.traceCapacity as number | undefined;
+    this.#comm = o.comm === undefined ? undefined : checkComm('config.comm', o.comm);
+    this.#shard = o.shard === undefined ? false : v.boolean('config.shard', o.shard);
+    if (this.#shard) {
+      if (this.#comm === undefined) throw v.rangeError('config.shard', 'false without config.comm (sharding splits the state across the ranks of a communicator)', true);
+      if (this.#rule === 'lamb' || spec.trainEvalModes) {
+        throw v.rangeError('config.shard', `false for '${this.#rule}' (${this.#rule === 'lamb' ? 'its per-tensor trust ratios need whole tensors' : 'its train/eval switch needs the whole state'})`, true);
+      }
+    }
     // Validate the hyperparameters now (a bad value should fail at construction, not at the
-    // first step): build a throw-away optimizer of one element per group.
-    this.#make([new Float32Array(1)], this.#groups.map(() => 1)).dispose();
+    // first step): build a throw-away optimizer of one element per group (without comm: its
+    // layout check would be a collective).
+    this.#make([new Float32Array(1)], this.#groups.map(() => 1), [], false).dispose();
   }
 
   /** The group of a variable: 0 for the default one, 1 + i for paramGroups[i]. */
@@ -189,10 +228,14 @@ export class FusedTfOptimizer extends tf.Optimizer {
    * The fused optimizer over `params` (in arena order); `counts[k]` tensors of params belong
    * to paramGroups[k] after the default group's (the first params.length − Σcounts).
    */
-  #make(defaults: Float32Array[], counts: number[], rest: Float32Array[] = []): Fused {
+  #make(defaults: Float32Array[], counts: number[], rest: Float32Array[] = [], distributed = true): Fused {
     const opts: Record<string, unknown> = { ...this.#hyper, lr: this.#lr };
     if (this.#threads !== undefined) opts.threads = this.#threads;
     if (this.#traceCapacity !== undefined) opts.traceCapacity = this.#traceCapacity;
+    if (distributed && this.#comm !== undefined) {
+      opts.comm = this.#comm;
+      if (this.#shard) opts.shard = true;
+    }
     if (this.#groups.length === 0) return createOptimizer(this.#rule, defaults, opts);
     const groups: { params: Float32Array[]; [k: string]: unknown }[] = [];
     if (defaults.length > 0) groups.push({ params: defaults });
@@ -463,15 +506,21 @@ export class FusedTfOptimizer extends tf.Optimizer {
    * (`<name>/m`, `<name>/v` for Adam(W); `<name>/momentum` for SGD with momentum; the state
    * name for the other rules), then a rule's host state (`fused-optim/host/<group>/<key>`, a
    * float64 as two int32 words: NAdam's μ product, schedule-free AdamW's weight sum) and
-   * schedule-free AdamW's mode (`fused-optim/mode`, 1 for eval).
+   * schedule-free AdamW's mode (`fused-optim/mode`, 1 for eval). The state is read when called
+   * (before the first `await`). With `shard: true` it is a collective: every rank calls it, and
+   * each gets the whole (consolidated) state.
    */
   override async getWeights(): Promise<NamedTensor[]> {
     this.#live();
-    const out: NamedTensor[] = [await this.saveIterations()];
+    // Read the state before the first await: the snapshot is of the call's moment even if the
+    // caller steps before awaiting, and with shard the collective stateDict() runs in program
+    // order on every rank.
     const fused = this.#fused;
-    out.push({ name: 'applied', tensor: tf.scalar(fused ? fused.appliedSteps : 0, 'int32') });
-    if (fused === null) return out;
-    const sd = fused.stateDict();
+    const applied = fused ? fused.appliedSteps : 0;
+    const sd = fused?.stateDict() ?? null;
+    const out: NamedTensor[] = [await this.saveIterations()];
+    out.push({ name: 'applied', tensor: tf.scalar(applied, 'int32') });
+    if (fused === null || sd === null) return out;
     for (const key of this.#stateKeys(sd.state)) {
       sd.state[key].forEach((a, i) => out.push({ name: `${this.#names[i]}/${STATE_SUFFIX[key] ?? key}`, tensor: tf.tensor(a, this.#variables[i].shape) }));
     }
@@ -488,7 +537,10 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
   /**
    * Restores what {@link FusedTfOptimizer.getWeights} returned. Before the first step (as when
-   * a saved model is loaded), the values are kept and applied when the arena is built.
+   * a saved model is loaded), the values are kept and applied when the arena is built. With
+   * `shard: true` it is a collective (every rank calls it with the same weights; before the first
+   * step, the restore happens in every rank's first `applyGradients`). Weights are matched by
+   * variable name; those of unknown names are ignored.
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     this.#live();

@@ -64,6 +64,14 @@ export interface OptimizerCommonOptions {
    * before the fused step; norms, clipping and skipping see the averaged gradient, identically
    * on every rank. Every rank must build the same layout (checked at construction with one
    * collective) and call `step()` the same number of times. CPU arenas only for now.
+   *
+   * Construction is collective (the optimizer gets a duplicate of the world communicator of its
+   * own). Each step first meets the other ranks in a small rendezvous, so misuse is a typed
+   * `DistributedError` on every rank instead of a hang: a rank that disposed this optimizer (or
+   * closed the communicator) gives `ERR_FUSED_OPTIM_RANK_LEFT`; ranks at different iterations
+   * or in different methods give `ERR_FUSED_OPTIM_MPI_MISMATCH` (nothing changed); a rank that
+   * does not come within `comm.timeoutMs` gives `ERR_FUSED_OPTIM_MPI_TIMEOUT`. `dispose()` tells
+   * the other ranks this one left and returns at once.
    */
   comm?: Communicator;
   /**

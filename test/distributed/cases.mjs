@@ -374,6 +374,20 @@ if (mode === 'hang') {
     }
     check(err instanceof TypeError && /options\.comm/.test(err.message), 'a fake comm: TypeError naming options.comm');
     check(init() === comm, 'init twice: the same communicator');
+    check(comm.timeoutMs === 30 * 60 * 1000, 'timeoutMs: 30 minutes by default');
+    for (const [bad, type] of [[-1, RangeError], [0, RangeError], [Number.NaN, RangeError], ['5', TypeError]]) {
+      let e = null;
+      try {
+        comm.timeoutMs = bad;
+      } catch (x) {
+        e = x;
+      }
+      check(e instanceof type && /timeoutMs/.test(e.message), `timeoutMs = ${String(bad)}: ${type.name} naming timeoutMs`);
+    }
+    check(init({ timeoutMs: 120_000 }) === comm && comm.timeoutMs === 120_000, 'init again with timeoutMs: the same communicator, new timeout');
+    comm.timeoutMs = Infinity;
+    comm.barrier();
+    comm.timeoutMs = 30 * 60 * 1000;
     // A second collective while a stepAsync is in flight is refused, not interleaved.
     const opt = new Adam([8], { comm });
     const p = opt.stepAsync();

@@ -15,28 +15,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { Adam, AdamW, SGD } from '../src/index.js';
 import { ensureDist, root } from './support/dist.js';
-
-const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
-
-function mpiMissing(): string | null {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8', env, timeout: 20_000 });
-  if (r.error) return `mpirun not found (${(r.error as Error).message}); install Open MPI (apt-get install openmpi-bin libopenmpi-dev)`;
-  if (!/Open MPI|OpenRTE/i.test(`${r.stdout}${r.stderr}`)) return `mpirun is not Open MPI's (${r.stdout.split('\n')[0]}): only Open MPI is supported`;
-  return null;
-}
+import { mpiMissing, mpirun } from './support/mpi.js';
 
 const missing = mpiMissing();
 if (missing) console.log(`[distributed] skipping the MPI tests: ${missing}`);
-
-function mpirun(np: number, args: string[], timeout: number) {
-  const started = Date.now();
-  const r = spawnSync('mpirun', ['--oversubscribe', '-np', String(np), process.execPath, ...args], { cwd: root, env, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
-  const results = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('RESULT '))
-    .map((l) => JSON.parse(l.slice('RESULT '.length)) as { rank: number; size: number; ok: boolean; checks: number });
-  return { ...r, results, ms: Date.now() - started };
-}
 
 beforeAll(() => ensureDist());
 

@@ -7,25 +7,16 @@
  * has a watchdog timeout, so a hang fails instead of stalling the suite. Without mpirun the MPI
  * cases are skipped and the reason is printed.
  */
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { FusedTfOptimizer } from '../src/tfjs/index.js';
 import { ensureDist, root } from './support/dist.js';
+import { mpiMissing, mpirun } from './support/mpi.js';
 import { useTfCpuBackend } from './support/tfjs-model.js';
 
 useTfCpuBackend();
-
-const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
-
-function mpiMissing(): string | null {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8', env, timeout: 20_000 });
-  if (r.error) return `mpirun not found (${(r.error as Error).message}); install Open MPI (apt-get install openmpi-bin libopenmpi-dev)`;
-  if (!/Open MPI|OpenRTE/i.test(`${r.stdout}${r.stderr}`)) return `mpirun is not Open MPI's (${r.stdout.split('\n')[0]}): only Open MPI is supported`;
-  return null;
-}
 
 const missing = mpiMissing();
 if (missing) console.log(`[tfjs.distributed] skipping the MPI tests: ${missing}`);
@@ -42,15 +33,6 @@ interface RankResult {
   checks: number;
   tolerance: number;
   measured: { minimize: Measured; shard: Measured; fit: Measured; shardVsUnsharded: Measured; stateVsUnsharded?: number };
-}
-
-function mpirun(np: number, args: string[], timeout: number) {
-  const r = spawnSync('mpirun', ['--oversubscribe', '-np', String(np), process.execPath, ...args], { cwd: root, env, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
-  const results = (r.stdout ?? '')
-    .split('\n')
-    .filter((l) => l.startsWith('RESULT '))
-    .map((l) => JSON.parse(l.slice('RESULT '.length)) as RankResult);
-  return { ...r, results };
 }
 
 describe('FusedTfOptimizer comm and shard options without MPI', () => {
@@ -75,7 +57,7 @@ describe.skipIf(missing !== null)('FusedTfOptimizer data parallel under mpirun',
 
   for (const np of [2, 3]) {
     it(`-np ${np}: minimize and model.fit on each rank's shard of the batch: weights bitwise identical on every rank, within 1e-5 (relative) of one process on the whole batch; shard: true the same, collective getWeights/setWeights resume bit for bit`, () => {
-      const r = mpirun(np, [path.join(root, 'test', 'distributed', 'tfjs-cases.mjs')], 120_000);
+      const r = mpirun<RankResult>(np, [path.join(root, 'test', 'distributed', 'tfjs-cases.mjs')], 120_000);
       const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
       expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
       expect(r.status, why).toBe(0);

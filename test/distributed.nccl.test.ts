@@ -5,6 +5,10 @@
  *    unavailable, nccl.uniqueId() throws a clear error, attachNccl refuses a CPU arena;
  *  - where Open MPI's mpirun exists: test/distributed/nccl-cases.mjs as a dry run on CPU arenas
  *    under `mpirun -np 2` (the same cases and references, the MPI all-reduce instead of NCCL);
+ *    and, with a C compiler, a stand-in libnccl.so.2 (test/distributed/nccl-stub.c) under
+ *    `mpirun -np 2`: the probe loads it, nccl.uniqueId() returns its bytes, rank 0's unique id
+ *    reaches every rank intact, a failure on rank 0 is reported on every rank
+ *    (test/distributed/nccl-stub-cases.mjs);
  *  - where mpirun exists, ncclInfo().available and at least 2 CUDA devices are usable: the
  *    real thing, `mpirun -np 2` with rank r on cuda:r (AdamW, different gradients per rank,
  *    against a float64 reference and one CPU process; bitwise equal across ranks).
@@ -12,6 +16,8 @@
  * timeout, so a hang (e.g. in ncclCommInitRank) fails instead of stalling the suite.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,8 +51,9 @@ const deviceSkip =
 if (mpi) console.log(`[nccl] skipping the dry run: ${mpi}`);
 if (deviceSkip) console.log(`[nccl] skipping the 2-GPU run: ${deviceSkip}`);
 
-function mpirun(np: number, args: string[], timeout: number) {
-  const r = spawnSync('mpirun', ['--oversubscribe', '-np', String(np), process.execPath, ...args], { cwd: root, env, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
+function mpirun(np: number, args: string[], timeout: number, extraEnv: Record<string, string> = {}) {
+  const forward = Object.keys(extraEnv).flatMap((k) => ['-x', k]);
+  const r = spawnSync('mpirun', ['--oversubscribe', ...forward, '-np', String(np), process.execPath, ...args], { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
   const results = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('RESULT '))
@@ -106,6 +113,29 @@ describe.skipIf(mpi !== null)('test/distributed/nccl-cases.mjs, dry run on CPU a
     const r = mpirun(2, [path.join(root, 'test', 'distributed', 'nccl-cases.mjs'), 'cpu'], 90_000);
     expectRun(r, 2);
     for (const x of r.results) expect(x.device).toBe('cpu');
+  });
+});
+
+const ccMissing = spawnSync('cc', ['--version'], { encoding: 'utf8', timeout: 20_000 }).error ? 'no C compiler (cc) to build the stand-in libnccl.so.2' : null;
+const stubSkip = mpi ?? ccMissing;
+if (stubSkip) console.log(`[nccl] skipping the stand-in NCCL run: ${stubSkip}`);
+
+describe.skipIf(stubSkip !== null)('a stand-in libnccl.so.2 (mpirun -np 2): loading, uniqueId, the id over MPI', () => {
+  it('the probe loads it; rank 0 unique id reaches every rank byte for byte; a failure on rank 0 is reported everywhere', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-nccl-stub-'));
+    try {
+      const cc = spawnSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, 'libnccl.so.2'), path.join(root, 'test', 'distributed', 'nccl-stub.c')], { encoding: 'utf8', timeout: 60_000 });
+      expect(cc.status, cc.stderr).toBe(0);
+      const ld = [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+      const r = mpirun(2, [path.join(root, 'test', 'distributed', 'nccl-stub-cases.mjs')], 60_000, { LD_LIBRARY_PATH: ld });
+      const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
+      expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
+      expect(r.status, why).toBe(0);
+      expect(r.results.map((x) => x.rank).sort()).toEqual([0, 1]);
+      for (const x of r.results) expect(x.ok && x.checks >= 7, why).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

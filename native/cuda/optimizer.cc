@@ -427,7 +427,6 @@ class CudaOptimizer final : public OptimizerBackend {
     if (out) std::fill(out, out + kOutCount, std::numeric_limits<double>::quiet_NaN());
   }
 
-
  public:
   bool read_outcome(int64_t iteration, double* out) override {
     const int64_t slot = outcomes_.holding(iteration, iteration_);

@@ -113,6 +113,11 @@ export interface NativeOptimizer {
   /** [iteration, applied, traceDropped] */
   counters(): Float64Array;
   setThreads(threads: number): void;
+  /**
+   * CUDA arenas: joins an NCCL communicator (ncclCommInitRank; collective, blocks until every
+   * rank has called it). Steps with `reduce` then all-reduce the gradient over it on the device.
+   */
+  attachNccl(uniqueId: Uint8Array, rank: number, size: number): void;
   dispose(): void;
   readonly device: string | null;
   readonly nativeBytes: number;

@@ -42,7 +42,7 @@ describe('init() without a launcher (child process)', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'test', 'distributed', 'single.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, { ok: boolean; message: string }>;
-    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'bad timeoutMs', 'missing libmpi', 'nccl probe', 'no launcher', 'not an MPI library', 'timeoutMs not positive', 'unknown option', 'worker thread']);
+    expect(Object.keys(out).sort()).toEqual(['bad backend', 'bad library', 'bad timeoutMs', 'missing libmpi', 'nccl probe', 'nccl uniqueId', 'no launcher', 'not an MPI library', 'timeoutMs not positive', 'unknown option', 'worker thread']);
     for (const [name, c] of Object.entries(out)) expect(c.ok, `${name}: ${c.message}`).toBe(true);
     console.log(`[distributed] NCCL here: ${out['nccl probe'].message}`);
   });

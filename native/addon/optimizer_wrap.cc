@@ -159,6 +159,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
             InstanceMethod<&OptimizerWrap::SetCounters>("setCounters"),
             InstanceMethod<&OptimizerWrap::Counters>("counters"),
             InstanceMethod<&OptimizerWrap::SetThreads>("setThreads"),
+            InstanceMethod<&OptimizerWrap::AttachNccl>("attachNccl"),
             InstanceMethod<&OptimizerWrap::Dispose>("dispose"),
             InstanceAccessor<&OptimizerWrap::Device>("device"),
             InstanceAccessor<&OptimizerWrap::NativeBytes>("nativeBytes"),
@@ -329,9 +330,11 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
   // optimizer's channel (dist/collectives.h: a rank that left, a mismatch or a timeout throws
   // here, before anything changed), then the sum of the whole gradient slot (padding included,
   // which is zero on every rank) in place. The 1/size of the average is folded into the step's
-  // gradScale by the caller. A sharded arena's step reduce-scatters instead.
+  // gradScale by the caller. A sharded arena's step reduce-scatters instead; a CUDA arena with
+  // an NCCL communicator (attachNccl) enqueues ncclAllReduce on its stream.
   static void distribute_grads(OptimizerBackend& b, int channel, double iteration) {
     dist::header(channel, dist::Op::Step, iteration);
+    if (b.has_device_comm()) return b.allreduce_grads_device();
     if (auto* c = dynamic_cast<cpu::CpuOptimizer*>(&b); c && c->sharded()) return;
     float* g = b.host_slot(kGrads);
     if (!g) throw std::runtime_error("the MPI gradient all-reduce needs a host (CPU) arena");
@@ -617,6 +620,28 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap>, public Releasable 
     }
     out[2] = static_cast<double>(b.trace_dropped());
     return out;
+  }
+
+  // attachNccl(uniqueId: Uint8Array(128), rank, size): joins an NCCL communicator of `size`
+  // ranks as `rank` (ncclCommInitRank on this arena's device; collective, it blocks until every
+  // rank has called it). CUDA arenas only. Steps with reduce then all-reduce over it.
+  Napi::Value AttachNccl(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    OptimizerBackend& b = live(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw_type(env, "Expected a Uint8Array for uniqueId");
+    }
+    auto id = info[0].As<Napi::Uint8Array>();
+    if (id.ElementLength() != 128) throw_range(env, "Expected a uniqueId of 128 bytes");
+    const int size = static_cast<int>(require_int(info, 2, "size", 1, 1 << 20));
+    const int rank = static_cast<int>(require_int(info, 1, "rank", 0, size - 1));
+    try {
+      b.attach_device_comm(id.Data(), rank, size);
+    } catch (...) {
+      rethrow_as_js(env);
+    }
+    return env.Undefined();
   }
 
   Napi::Value SetThreads(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,23 @@ class OptimizerBackend {
 
   // Bytes of native memory owned (host and device), for V8's external-memory accounting.
   virtual int64_t native_bytes() const = 0;
+
+  // Data-parallel steps with a device collective library (NCCL, fused-optim/distributed).
+  // A CPU arena has none: its gradient is all-reduced over MPI through host_slot(kGrads).
+  //
+  // Joins the communicator named by `unique_id` (dist::nccl::kUniqueIdBytes bytes, made by
+  // rank 0) as `rank` of `size`. Collective: every rank calls it, and it blocks until all have.
+  virtual void attach_device_comm(const void* unique_id, int rank, int size) {
+    throw std::runtime_error(std::string("a device communicator (NCCL) needs a CUDA arena, not ") +
+                             device_name());
+  }
+  // Whether attach_device_comm succeeded.
+  virtual bool has_device_comm() const { return false; }
+  // Enqueues the in-place sum of the whole gradient slot over the device communicator, in
+  // order before the next step's work (the step then sees the summed gradient, as on the CPU).
+  virtual void allreduce_grads_device() {
+    throw std::runtime_error("this arena has no device communicator");
+  }
 
  protected:
   explicit OptimizerBackend(ArenaSpec spec)

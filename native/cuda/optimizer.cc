@@ -9,6 +9,11 @@
 // staging buffers. Everything is allocated at construction; a step allocates nothing and never
 // waits for the device. Work goes to the device's shared stream, or to a stream of the
 // optimizer's own (StreamOptions).
+//
+// Data parallel (fused-optim/distributed): with an NCCL communicator attached
+// (attach_device_comm), allreduce_grads_device enqueues ncclAllReduce(sum) of the gradient slot
+// in place on the same stream, before the step's kernels; the 1/size of the average is in the
+// step's gradScale. libnccl is loaded at run time (../dist/nccl.h).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "../core/lazy_outcomes.h"
+#include "../dist/nccl.h"
 #include "api.h"
 #include "cuda_check.h"
 #include "kernels.h"
@@ -235,7 +241,19 @@ class CudaOptimizer final : public OptimizerBackend {
   ~CudaOptimizer() override {
     // Nothing may still read or write this memory when it is freed (the members are freed after
     // this body); errors are ignored here (at process exit the runtime may be shutting down).
-    if (cudaSetDevice(device_) == cudaSuccess && stream_) {
+    const bool device_ok = cudaSetDevice(device_) == cudaSuccess;
+    // A communicator in error (a failed collective or step): abort it first, which also ends
+    // its kernels still waiting for peers, so that waiting for the stream below cannot hang.
+    if (comm_ && device_ok) {
+      const dist::nccl::Api* api = dist::nccl::api();
+      dist::nccl::Result async = dist::nccl::kSuccess;
+      if (comm_failed_ || api->comm_get_async_error(comm_, &async) != dist::nccl::kSuccess ||
+          (async != dist::nccl::kSuccess && async != dist::nccl::kInProgress)) {
+        api->comm_abort(comm_);
+        comm_ = nullptr;
+      }
+    }
+    if (device_ok && stream_) {
       if (own_stream_) {
         cudaStreamSynchronize(stream_);
         cudaStreamDestroy(stream_);
@@ -250,6 +268,9 @@ class CudaOptimizer final : public OptimizerBackend {
         }
       }
     }
+    // Our work on the stream is done: the communicator has nothing in flight from this arena.
+    if (comm_ && device_ok) dist::nccl::api()->comm_destroy(comm_);
+    comm_ = nullptr;
     cudaGetLastError();
   }
 
@@ -257,6 +278,63 @@ class CudaOptimizer final : public OptimizerBackend {
   bool outcome_is_lazy() const override { return true; }
 
   void step(const StepSettings& h, double* out) override {
+    if (!comm_) return step_impl(h, out);
+    try {
+      step_impl(h, out);
+    } catch (...) {
+      comm_failed_ = true;  // the ranks' steps may now differ: dispose aborts the communicator
+      throw;
+    }
+  }
+
+  void attach_device_comm(const void* unique_id, int rank, int size) override {
+    const dist::nccl::Api& api = dist::nccl::require();
+    if (comm_) throw std::logic_error("this CUDA arena already has an NCCL communicator");
+    use_device(device_);
+    dist::nccl::UniqueId id;
+    std::memcpy(id.internal, unique_id, sizeof id.internal);
+    dist::nccl::Comm c = nullptr;
+    // Blocks until every rank has called it (NCCL's own bootstrap, over the sockets named by
+    // the id); it binds the communicator to the current device, set above.
+    const dist::nccl::Result r = api.comm_init_rank(&c, size, id, rank);
+    if (r != dist::nccl::kSuccess) {
+      if (c) api.comm_abort(c);
+      dist::nccl::throw_error(r, "ncclCommInitRank", nullptr);
+    }
+    comm_ = c;
+  }
+
+  bool has_device_comm() const override { return comm_ != nullptr; }
+
+  void allreduce_grads_device() override {
+    if (!comm_) throw std::logic_error("this CUDA arena has no NCCL communicator");
+    const dist::nccl::Api& api = dist::nccl::require();
+    use_device(device_);
+    // An earlier collective that failed on the device (a peer gone, a network error) is
+    // reported here instead of by a hang or a silently wrong sum.
+    dist::nccl::Result async = dist::nccl::kSuccess;
+    dist::nccl::Result r = api.comm_get_async_error(comm_, &async);
+    if (r != dist::nccl::kSuccess) {
+      comm_failed_ = true;
+      dist::nccl::throw_error(r, "ncclCommGetAsyncError", comm_);
+    }
+    if (async != dist::nccl::kSuccess && async != dist::nccl::kInProgress) {
+      comm_failed_ = true;
+      dist::nccl::throw_error(async, "an earlier NCCL collective (ncclCommGetAsyncError)", comm_);
+    }
+    // In place, on this arena's stream: after the gradient uploads enqueued before it, before
+    // the step's kernels enqueued after it. The padding between segments is summed too (zero
+    // on every rank, as on the CPU path).
+    r = api.all_reduce(slot_ptr(kGrads), slot_ptr(kGrads), static_cast<size_t>(layout_.total),
+                       dist::nccl::kFloat32, dist::nccl::kSum, comm_, stream_);
+    if (r != dist::nccl::kSuccess) {
+      comm_failed_ = true;
+      dist::nccl::throw_error(r, "ncclAllReduce", comm_);
+    }
+  }
+
+ private:
+  void step_impl(const StepSettings& h, double* out) {
     use_device(device_);
     // A trust-ratio rule always decides before it updates (reduce, finalize, then its passes).
     const bool trust = (rule_->norms & rules::kNeedsTrustRatio) != 0;
@@ -349,6 +427,7 @@ class CudaOptimizer final : public OptimizerBackend {
     if (out) std::fill(out, out + kOutCount, std::numeric_limits<double>::quiet_NaN());
   }
 
+ public:
   bool read_outcome(int64_t iteration, double* out) override {
     const int64_t slot = outcomes_.holding(iteration, iteration_);
     if (slot < 0) return false;
@@ -563,6 +642,8 @@ class CudaOptimizer final : public OptimizerBackend {
   std::unique_ptr<Stager> stager_;
   int64_t trace_written_ = 0;
   int64_t trace_read_ = 0;
+  dist::nccl::Comm comm_ = nullptr;  // NCCL communicator (attach_device_comm), or null
+  bool comm_failed_ = false;         // a collective or a step failed: abort, not destroy
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace fo::dist {
 // Adds the `mpi` object (load, init, barrier, finalize, allreduce helpers) to the exports.
 void init_mpi(Napi::Env env, Napi::Object exports);
 
-// Adds the `nccl` object (probe: whether libnccl.so.2 loads; nccl.cc).
+// Adds the `nccl` object (probe: whether libnccl.so.2 loads; uniqueId: ncclGetUniqueId; nccl.cc).
 void init_nccl(Napi::Env env, Napi::Object exports);
 
 }  // namespace fo::dist

@@ -11,6 +11,10 @@
  * comm.close();
  * ```
  *
+ * A CUDA arena (`device: 'cuda:<local rank>'`, one GPU per rank) all-reduces with NCCL on the
+ * device instead (libnccl.so.2, loaded at run time; {@link ncclInfo}); the NCCL communicator is
+ * bootstrapped over MPI at construction.
+ *
  * libmpi is loaded at run time (dlopen of libmpi.so.40, libmpi.so.12, libmpi.so), so the
  * package builds and runs single-process without MPI. Only Open MPI is supported yet.
  *

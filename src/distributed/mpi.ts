@@ -4,7 +4,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 
-import { loadNative } from '../native.js';
+import { loadNative, type NativeOptimizer } from '../native.js';
 import * as v from '../validate.js';
 
 /** Why `init()` or a distributed operation failed; `code` says which case. */
@@ -291,14 +291,74 @@ export interface NcclInfo {
   version: number | null;
 }
 
+interface NativeNccl {
+  probe(): NcclInfo;
+  /** ncclGetUniqueId: 128 bytes; throws (code ERR_FUSED_OPTIM_NO_NCCL) when NCCL is unavailable. */
+  uniqueId(): Uint8Array;
+  uniqueIdBytes: number;
+}
+
+function nativeNccl(): NativeNccl {
+  return (loadNative() as unknown as { nccl: NativeNccl }).nccl;
+}
+
 /**
- * Whether NCCL could serve CUDA arenas here (`dlopen` of libnccl.so.2; no headers at build
- * time). The CUDA collectives are not built yet: an optimizer on a CUDA device with `comm` is
- * refused whatever this says.
+ * Whether NCCL can serve CUDA arenas here (`dlopen` of libnccl.so.2 at run time; no headers at
+ * build time). When it is available, an optimizer on a CUDA device with `comm` all-reduces its
+ * gradient with NCCL on the device (one communicator per optimizer, bootstrapped over MPI);
+ * when it is not, such an optimizer is refused with a RangeError giving `reason`.
  */
 export function ncclInfo(): NcclInfo {
-  const p = (loadNative() as unknown as { nccl: { probe(): NcclInfo } }).nccl.probe();
+  const p = nativeNccl().probe();
   return { available: p.available, reason: p.reason, version: p.version };
+}
+
+/**
+ * @internal For the optimizer classes: throws the RangeError of a CUDA arena with `comm` where
+ * NCCL is unavailable (before anything collective, so every rank of a uniform job throws it).
+ */
+export function requireNccl(name: string, device: string): void {
+  const info = ncclInfo();
+  if (info.available) return;
+  throw new RangeError(
+    `Expected NCCL for ${name} with a CUDA arena (options.device '${device}') but NCCL is unavailable: ${info.reason}. The data-parallel all-reduce of a CUDA arena runs on the device with NCCL (install libnccl2, or put its directory on LD_LIBRARY_PATH); otherwise use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
+  );
+}
+
+const ID_BYTES = 128;
+
+/**
+ * @internal Makes `native` (a CUDA arena) join an NCCL communicator over the ranks of `comm`:
+ * rank 0 makes the unique id (ncclGetUniqueId), it reaches every rank through one MPI
+ * all-reduce (128 bytes as doubles, zeros elsewhere, plus a failure flag so that a failure on
+ * rank 0 is reported on every rank instead of leaving them waiting), then every rank calls
+ * ncclCommInitRank on its arena's device. Collective: every rank calls it.
+ */
+export function attachNccl(comm: MpiCommunicator, native: NativeOptimizer, what: string): void {
+  const buf = new Float64Array(ID_BYTES + 1);
+  let failure: unknown = null;
+  if (comm.rank === 0) {
+    try {
+      const id = nativeNccl().uniqueId();
+      for (let i = 0; i < ID_BYTES; i++) buf[i + 1] = id[i];
+    } catch (e) {
+      failure = e;
+      buf[0] = 1;
+    }
+  }
+  comm.allreduce(buf, 'sum');
+  if (failure !== null) throw failure;
+  if (buf[0] !== 0) {
+    throw new DistributedError(`fused-optim: ${what}: rank 0 could not make an NCCL unique id (ncclGetUniqueId failed there; see rank 0's error)`, 'ERR_FUSED_OPTIM_MPI');
+  }
+  const id = new Uint8Array(ID_BYTES);
+  for (let i = 0; i < ID_BYTES; i++) id[i] = buf[i + 1];
+  comm.begin(what);
+  try {
+    native.attachNccl(id, comm.rank, comm.size);
+  } finally {
+    comm.end();
+  }
 }
 
 let world: MpiCommunicator | null = null;

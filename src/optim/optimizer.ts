@@ -5,7 +5,7 @@
  */
 import { HP, OUT, SLOT, TRACE_FIELDS, hpLength, loadNative, type NativeOptimizer } from '../native.js';
 import type { Schedule } from '../schedules/types.js';
-import { asDistributedError, checkComm, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
+import { asDistributedError, attachNccl, checkComm, requireNccl, type Communicator, type MpiCommunicator } from '../distributed/mpi.js';
 import { NormTrace } from '../trace.js';
 import * as v from '../validate.js';
 import {
@@ -63,7 +63,7 @@ export interface OptimizerCommonOptions {
    * arena; the 1/size is folded into `gradScale`, so `opt.grads` hold the **sum** after a step)
    * before the fused step; norms, clipping and skipping see the averaged gradient, identically
    * on every rank. Every rank must build the same layout (checked at construction with one
-   * collective) and call `step()` the same number of times. CPU arenas only for now.
+   * collective) and call `step()` the same number of times.
    *
    * Construction is collective (the optimizer gets a duplicate of the world communicator of its
    * own). Each step first meets the other ranks in a small rendezvous, so misuse is a typed
@@ -72,6 +72,15 @@ export interface OptimizerCommonOptions {
    * or in different methods give `ERR_FUSED_OPTIM_MPI_MISMATCH` (nothing changed); a rank that
    * does not come within `comm.timeoutMs` gives `ERR_FUSED_OPTIM_MPI_TIMEOUT`. `dispose()` tells
    * the other ranks this one left and returns at once.
+   *
+   * On a CUDA device the all-reduce is NCCL's (libnccl.so.2, loaded at run time; see
+   * `ncclInfo()`): construction makes one NCCL communicator per optimizer (rank 0's unique id
+   * reaches the others over MPI; collective, every rank constructs it), and each step enqueues
+   * `ncclAllReduce` on the optimizer's stream before the step's kernels (after the same MPI
+   * rendezvous). Give each rank its own device (e.g. `device: 'cuda:<local rank>'`): NCCL
+   * refuses two ranks on one GPU. Without NCCL a CUDA arena with `comm` is refused with a
+   * RangeError giving the reason. `dispose()` destroys the communicator (every rank should
+   * dispose).
    */
   comm?: Communicator;
   /**
@@ -244,20 +253,21 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#traceCapacity =
       o.traceCapacity === undefined ? defaultTraceCapacity(this.#lengths) : v.integer('options.traceCapacity', o.traceCapacity, 0, 1 << 24);
     this.#comm = o.comm === undefined ? null : checkComm('options.comm', o.comm);
-    const device = this.#comm !== null && typeof o.device === 'string' && o.device.startsWith('cuda') ? o.device : resolveDevice('options.device', o.device);
+    // A CUDA arena with comm all-reduces with NCCL: without it, say so first (whether or not
+    // CUDA itself is usable here).
+    if (this.#comm !== null && typeof o.device === 'string' && o.device.startsWith('cuda')) requireNccl('options.comm', o.device);
+    const device = resolveDevice('options.device', o.device);
+    if (this.#comm !== null && device.startsWith('cuda')) requireNccl('options.comm', device);
     const [stream, priority] = resolveStream('options.stream', o.stream);
-    if (this.#comm !== null && device.startsWith('cuda')) {
-      throw new RangeError(
-        `Expected a CPU arena for options.comm but options.device is '${device}': the data-parallel all-reduce of a CUDA arena needs NCCL, which is not built yet (issue 17; ncclInfo() says whether libnccl.so.2 loads here); use device 'cpu' with comm, or average the gradients yourself before setGrads()`,
-      );
-    }
     this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);
     if (this.#shard) {
       if (this.#comm === null) throw v.rangeError('options.shard', 'false without options.comm (sharding splits the state across the ranks of a communicator)', true);
       if (kind === 'lamb' || spec.trainEvalModes) {
         throw v.rangeError('options.shard', `false for ${spec.className} (${kind === 'lamb' ? 'its per-tensor trust ratios need whole tensors' : 'its train/eval switch needs the whole state'})`, true);
       }
-      if (device !== 'cpu') throw v.rangeError('options.shard', `false on device '${device}' (sharding is built for CPU arenas)`, true);
+      if (device !== 'cpu') {
+        throw v.rangeError('options.shard', `false on device '${device}' (ZeRO-1 sharding is built for CPU arenas only; a CUDA arena with comm is data-parallel with NCCL, each rank holding the whole state)`, true);
+      }
     }
     const addon = loadNative();
     const tensorGroup = new Float64Array(lengths.length);
@@ -265,7 +275,7 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     this.#hp = new Float64Array(hpLength(groups.length));
     let channel: number | undefined;
     if (this.#comm !== null) {
-      checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard);
+      checkSameLayout(this.#comm, spec, lengths, tensorGroup, groups.length, this.#shard, device.startsWith('cuda'));
       channel = this.#comm.openChannel();
     }
     try {
@@ -277,6 +287,14 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
       throw e;
     }
     this.#channel = channel ?? -1;
+    if (this.#comm !== null && device.startsWith('cuda')) {
+      try {
+        attachNccl(this.#comm, this.#native, `new ${spec.className}()`);
+      } catch (e) {
+        this.#native.dispose(); // leaves the channel too
+        throw e;
+      }
+    }
     const batch = Math.max(1, this.#traceCapacity);
     this.#traceBuf = new Float64Array(batch * TRACE_FIELDS);
     this.#traceCols = {
@@ -682,9 +700,10 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     const hp = new Float64Array(this.#hp.length);
     const lrs = this.#pack(hp, iteration);
     const comm = this.#comm;
+    // On CUDA the all-reduce is NCCL's, enqueued from the worker thread: no MPI call there.
     if (comm !== null && !comm.canAsync) {
       throw new Error(
-        `fused-optim: ${this.#name}.stepAsync() with a communicator needs MPI_THREAD_SERIALIZED or better (its all-reduce runs on a libuv thread) but this MPI provides '${comm.threadLevel}'; use step()`,
+        `fused-optim: ${this.#name}.stepAsync() with a communicator needs MPI_THREAD_SERIALIZED or better (its rendezvous and all-reduce run on a libuv thread) but this MPI provides '${comm.threadLevel}'; use step()`,
       );
     }
     comm?.begin(`${this.#name}.stepAsync()`);
@@ -1046,16 +1065,17 @@ function fnv1a(values: readonly number[]): number {
  * all-reduce of [x, −x] under MIN: a mismatch throws the same RangeError on every rank instead
  * of letting the step's all-reduce mix unrelated gradients (or hang on different sizes).
  */
-function checkSameLayout(comm: MpiCommunicator, spec: RuleSpec, lengths: readonly number[], tensorGroup: Float64Array, groups: number, shard: boolean): void {
+function checkSameLayout(comm: MpiCommunicator, spec: RuleSpec, lengths: readonly number[], tensorGroup: Float64Array, groups: number, shard: boolean, cuda: boolean): void {
   const total = lengths.reduce((a, b) => a + b, 0);
-  const hash = fnv1a([spec.native.code, groups, shard ? 1 : 0, lengths.length, ...lengths, ...tensorGroup]);
+  // The arena kind is part of the fingerprint: a CUDA arena all-reduces with NCCL, a CPU arena with MPI, and mixing them would pair unrelated collectives.
+  const hash = fnv1a([spec.native.code, groups, (shard ? 1 : 0) + (cuda ? 2 : 0), lengths.length, ...lengths, ...tensorGroup]);
   const mine = [total, lengths.length, hash];
   const buf = Float64Array.from([...mine, ...mine.map((x) => -x)]);
   comm.allreduce(buf, 'min');
   const n = mine.length;
   if (mine.some((_, i) => buf[i] !== -buf[i + n])) {
     throw new RangeError(
-      `Expected the same arena layout on every rank for options.comm but the ranks differ: this rank (${comm.rank} of ${comm.size}) has a ${spec.className}${shard ? ' (sharded)' : ''} of ${lengths.length} tensors, ${total} parameters, layout fingerprint ${hash.toString(16)}; across ranks the parameter count ranges ${buf[0]}..${-buf[n]} and the tensor count ${buf[1]}..${-buf[n + 1]}`,
+      `Expected the same arena layout on every rank for options.comm but the ranks differ: this rank (${comm.rank} of ${comm.size}) has a ${spec.className}${shard ? ' (sharded)' : ''}${cuda ? ' on CUDA (NCCL)' : ' on the CPU'} of ${lengths.length} tensors, ${total} parameters, layout fingerprint ${hash.toString(16)}; across ranks the parameter count ranges ${buf[0]}..${-buf[n]} and the tensor count ${buf[1]}..${-buf[n + 1]}`,
     );
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { Adagrad, Adam, AdamW, Lion, SGD } from '../../dist/index.js';
-import { init } from '../../dist/distributed/index.js';
+import { init, ncclInfo } from '../../dist/distributed/index.js';
 import { mulberry32 } from '../../dist/random.js';
 
 const mode = process.argv[2] ?? 'all';
@@ -353,13 +353,25 @@ if (mode === 'hang') {
   // Typed errors for bad use.
   {
     let err = null;
-    try {
-      new Adam([4], { comm, device: 'cuda' });
-    } catch (e) {
-      err = e;
+    const nccl = ncclInfo();
+    // Without NCCL (whether or not CUDA is usable): refused, with the probe's reason. With
+    // NCCL this would build a communicator over one device per rank: test/distributed/nccl-cases.mjs.
+    if (!nccl.available) {
+      try {
+        new Adam([4], { comm, device: 'cuda' });
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof RangeError && /NCCL is unavailable/.test(err.message) && err.message.includes(nccl.reason), 'CUDA arena with comm, no NCCL: RangeError naming NCCL and the reason');
+      err = null;
+      try {
+        new Adam([4], { comm, device: 'cuda:0', shard: true });
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof RangeError && /NCCL/.test(err.message), 'sharded CUDA arena with comm, no NCCL: RangeError naming NCCL');
+      err = null;
     }
-    check(err instanceof RangeError && /NCCL/.test(err.message), 'CUDA arena with comm: RangeError naming NCCL');
-    err = null;
     try {
       new Adam([{ params: [4], comm }]);
     } catch (e) {

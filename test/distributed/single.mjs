@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 
 import { DistributedError, init, ncclInfo } from '../../dist/distributed/index.js';
+import { loadNative } from '../../dist/native.js';
 
 const out = {};
 function expectThrow(name, fn, test) {
@@ -46,4 +47,16 @@ out['nccl probe'] = {
   ok: nccl.available ? typeof nccl.version === 'number' && nccl.reason === null : /libnccl\.so\.2/.test(nccl.reason) && nccl.version === null,
   message: JSON.stringify(nccl),
 };
+// nccl.uniqueId(): 128 bytes with NCCL, a clear error naming the probe's reason without it.
+if (nccl.available) {
+  let id = null;
+  try {
+    id = loadNative().nccl.uniqueId();
+  } catch (e) {
+    id = e;
+  }
+  out['nccl uniqueId'] = { ok: id instanceof Uint8Array && id.length === 128, message: String(id?.length ?? id) };
+} else {
+  expectThrow('nccl uniqueId', () => loadNative().nccl.uniqueId(), (e) => e.code === 'ERR_FUSED_OPTIM_NO_NCCL' && /NCCL is unavailable/.test(e.message) && e.message.includes(nccl.reason));
+}
 console.log(JSON.stringify(out));

@@ -26,15 +26,7 @@ import { buildInfo } from '../src/index.js';
 import { ncclInfo } from '../src/distributed/index.js';
 import { loadNative } from '../src/native.js';
 import { ensureDist, root } from './support/dist.js';
-
-const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
-
-function mpiMissing(): string | null {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8', env, timeout: 20_000 });
-  if (r.error) return `mpirun not found (${(r.error as Error).message}); install Open MPI (apt-get install openmpi-bin libopenmpi-dev)`;
-  if (!/Open MPI|OpenRTE/i.test(`${r.stdout}${r.stderr}`)) return `mpirun is not Open MPI's (${r.stdout.split('\n')[0]}): only Open MPI is supported`;
-  return null;
-}
+import { expectRanksOk, mpiMissing, mpirun } from './support/mpi.js';
 
 const nccl = ncclInfo();
 const cuda = buildInfo().cuda;
@@ -51,27 +43,8 @@ const deviceSkip =
 if (mpi) console.log(`[nccl] skipping the dry run: ${mpi}`);
 if (deviceSkip) console.log(`[nccl] skipping the 2-GPU run: ${deviceSkip}`);
 
-function mpirun(np: number, args: string[], timeout: number, extraEnv: Record<string, string> = {}) {
-  const forward = Object.keys(extraEnv).flatMap((k) => ['-x', k]);
-  const r = spawnSync('mpirun', ['--oversubscribe', ...forward, '-np', String(np), process.execPath, ...args], { cwd: root, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout, killSignal: 'SIGTERM' });
-  const results = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('RESULT '))
-    .map((l) => JSON.parse(l.slice('RESULT '.length)) as { rank: number; size: number; ok: boolean; checks: number; device: string; plain: { vs64: number; vsCpu: number } });
-  return { ...r, results };
-}
+type NcclResult = { rank: number; size: number; ok: boolean; checks: number; device: string; plain: { vs64: number; vsCpu: number } };
 
-function expectRun(r: ReturnType<typeof mpirun>, np: number): void {
-  const why = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
-  expect(r.signal, `watchdog: the run hung (${why})`).toBeNull();
-  expect(r.status, why).toBe(0);
-  expect(r.results.map((x) => x.rank).sort()).toEqual(Array.from({ length: np }, (_, i) => i));
-  for (const x of r.results) {
-    expect(x.size).toBe(np);
-    expect(x.ok).toBe(true);
-    expect(x.checks).toBeGreaterThan(60);
-  }
-}
 
 beforeAll(() => ensureDist());
 
@@ -110,8 +83,8 @@ describe('NCCL surface without a usable NCCL', () => {
 
 describe.skipIf(mpi !== null)('test/distributed/nccl-cases.mjs, dry run on CPU arenas (mpirun -np 2)', () => {
   it('AdamW data parallel against the float64 reference and one CPU process, sync and async, clipped', () => {
-    const r = mpirun(2, [path.join(root, 'test', 'distributed', 'nccl-cases.mjs'), 'cpu'], 90_000);
-    expectRun(r, 2);
+    const r = mpirun<NcclResult>(2, [path.join(root, 'test', 'distributed', 'nccl-cases.mjs'), 'cpu'], 90_000);
+    expectRanksOk(r, 2, () => 61);
     for (const x of r.results) expect(x.device).toBe('cpu');
   });
 });
@@ -141,8 +114,8 @@ describe.skipIf(stubSkip !== null)('a stand-in libnccl.so.2 (mpirun -np 2): load
 
 describe.skipIf(deviceSkip !== null)('NCCL all-reduce on 2 CUDA devices (mpirun -np 2)', () => {
   it('AdamW on cuda:0 and cuda:1 with comm: equal across ranks, to the float64 reference of the averaged gradient, and to one CPU process', () => {
-    const r = mpirun(2, [path.join(root, 'test', 'distributed', 'nccl-cases.mjs'), 'cuda'], 180_000);
-    expectRun(r, 2);
+    const r = mpirun<NcclResult>(2, [path.join(root, 'test', 'distributed', 'nccl-cases.mjs'), 'cuda'], 180_000);
+    expectRanksOk(r, 2, () => 61);
     expect(r.results.map((x) => x.device).sort()).toEqual(['cuda:0', 'cuda:1']);
     console.log(`[nccl] max |param - float64 reference| ${r.results[0].plain.vs64}, vs one CPU process ${r.results[0].plain.vsCpu}`);
   });

@@ -1,8 +1,6 @@
 // Run by test/distributed.test.ts under `mpirun -np N`: every rank runs the same cases and
 // prints one line `RESULT {json}`; a failed check throws (non-zero exit, and mpirun ends the job).
 // Usage: cases.mjs <mode> where mode is 'all' (every equality case) or 'hang' (rank 1 never steps).
-import { createHash } from 'node:crypto';
-
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,25 +8,9 @@ import { dirname, join } from 'node:path';
 import { Adagrad, Adam, AdamW, Lion, SGD } from '../../dist/index.js';
 import { init, ncclInfo } from '../../dist/distributed/index.js';
 import { mulberry32 } from '../../dist/random.js';
+import { check, checks, comm, digest, grad, rank, sameOnEveryRank, size } from './harness.mjs';
 
 const mode = process.argv[2] ?? 'all';
-const comm = init();
-const { rank, size } = comm;
-const checks = [];
-
-function check(cond, what) {
-  if (!cond) throw new Error(`rank ${rank}/${size}: ${what}`);
-  checks.push(what);
-}
-
-/** Rank r's gradient for tensor t at step s: multiples of 1/1024 in [-0.5, 0.5] (sums of a few are exact in fp32), or arbitrary floats. */
-function grad(r, t, s, n, exact) {
-  const rnd = mulberry32(1000003 * (r + 1) + 7919 * (t + 1) + 104729 * (s + 1));
-  const g = new Float32Array(n);
-  for (let i = 0; i < n; i++) g[i] = exact ? Math.round((rnd() - 0.5) * 1024) / 1024 : (rnd() - 0.5) * 3.3;
-  return g;
-}
-
 /** The sum over ranks, in rank order, in fp32. */
 function sumOverRanks(t, s, n, exact) {
   const out = new Float32Array(n);
@@ -37,19 +19,6 @@ function sumOverRanks(t, s, n, exact) {
     for (let i = 0; i < n; i++) out[i] = Math.fround(out[i] + g[i]);
   }
   return out;
-}
-
-function digest(opt) {
-  const h = createHash('sha256');
-  for (let i = 0; i < opt.numTensors; i++) h.update(Buffer.from(opt.readParams(i).buffer));
-  return h.digest('hex');
-}
-
-/** The same value on every rank: compares a digest's first 48 bits with an all-reduce of min and max. */
-function sameOnEveryRank(hex, what) {
-  const x = parseInt(hex.slice(0, 12), 16);
-  const buf = comm.allreduce(Float64Array.from([x, -x]), 'min');
-  check(buf[0] === -buf[1], `${what}: identical on every rank`);
 }
 
 const lengths = [7, 33, 1001, 5]; // 1046 parameters: not divisible by 3 or 4

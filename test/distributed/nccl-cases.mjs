@@ -12,20 +12,10 @@
 //
 // Usage: nccl-cases.mjs [cuda|cpu]. 'cpu' is a dry run of the same cases on CPU arenas (the
 // MPI all-reduce instead of NCCL), which checks the harness and its references anywhere.
-import { createHash } from 'node:crypto';
-
 import { AdamW, buildInfo } from '../../dist/index.js';
-import { init, ncclInfo } from '../../dist/distributed/index.js';
+import { ncclInfo } from '../../dist/distributed/index.js';
 import { mulberry32 } from '../../dist/random.js';
-
-const comm = init();
-const { rank, size } = comm;
-const checks = [];
-
-function check(cond, what) {
-  if (!cond) throw new Error(`rank ${rank}/${size}: ${what}`);
-  checks.push(what);
-}
+import { check, checks, comm, digest, grad, rank, sameOnEveryRank, size } from './harness.mjs';
 
 const dry = process.argv[2] === 'cpu';
 const nccl = ncclInfo();
@@ -37,14 +27,6 @@ if (!dry) {
   check(cuda.available && cuda.devices.length > local, `a CUDA device for local rank ${local} (${cuda.reason ?? `${cuda.devices.length} found`})`);
 }
 
-/** Rank r's gradient for tensor t at step s: multiples of 1/1024 in [-0.5, 0.5], so sums over a few ranks are exact in fp32 whatever NCCL's order. */
-function grad(r, t, s, n) {
-  const rnd = mulberry32(1000003 * (r + 1) + 7919 * (t + 1) + 104729 * (s + 1));
-  const g = new Float32Array(n);
-  for (let i = 0; i < n; i++) g[i] = Math.round((rnd() - 0.5) * 1024) / 1024;
-  return g;
-}
-
 /** The sum over ranks (exact, see grad). */
 function sumOverRanks(t, s, n) {
   const out = new Float64Array(n);
@@ -53,19 +35,6 @@ function sumOverRanks(t, s, n) {
     for (let i = 0; i < n; i++) out[i] += g[i];
   }
   return out;
-}
-
-function digest(opt) {
-  const h = createHash('sha256');
-  for (let i = 0; i < opt.numTensors; i++) h.update(Buffer.from(opt.readParams(i).buffer));
-  return h.digest('hex');
-}
-
-/** The same value on every rank: a digest's first 48 bits through an all-reduce of min and max. */
-function sameOnEveryRank(hex, what) {
-  const x = parseInt(hex.slice(0, 12), 16);
-  const buf = comm.allreduce(Float64Array.from([x, -x]), 'min');
-  check(buf[0] === -buf[1], `${what}: identical on every rank`);
 }
 
 const lengths = [7, 33, 1001, 4099, 5]; // odd sizes, several chunks

@@ -2,17 +2,11 @@
 // (test/distributed/nccl-stub.c) on LD_LIBRARY_PATH, on a machine without a GPU: the NCCL
 // bootstrap as far as it goes without a device. Prints `RESULT {json}` per rank.
 import { AdamW, buildInfo } from '../../dist/index.js';
-import { init, ncclInfo } from '../../dist/distributed/index.js';
+import { ncclInfo } from '../../dist/distributed/index.js';
 import { attachNccl } from '../../dist/distributed/mpi.js';
 import { loadNative } from '../../dist/native.js';
+import { check, checks, comm, rank, size } from './harness.mjs';
 
-const comm = init();
-const { rank, size } = comm;
-const checks = [];
-function check(cond, what) {
-  if (!cond) throw new Error(`rank ${rank}/${size}: ${what}`);
-  checks.push(what);
-}
 function thrown(fn) {
   try {
     fn();

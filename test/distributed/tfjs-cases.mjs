@@ -4,20 +4,11 @@
 // prints one line `RESULT {json}`; a failed check throws (non-zero exit, and mpirun ends the job).
 import * as tf from '@tensorflow/tfjs';
 
-import { init } from '../../dist/distributed/index.js';
 import { FusedTfOptimizer } from '../../dist/tfjs/index.js';
+import { check, checks, comm, rank, size } from './harness.mjs';
 
 await tf.setBackend('cpu');
 await tf.ready();
-
-const comm = init();
-const { rank, size } = comm;
-const checks = [];
-
-function check(cond, what) {
-  if (!cond) throw new Error(`rank ${rank}/${size}: ${what}`);
-  checks.push(what);
-}
 
 const GLOBAL_BATCH = 12; // divisible by 1, 2, 3, 4: equal shards
 const STEPS = 10;

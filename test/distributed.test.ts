@@ -50,9 +50,9 @@ describe('init() without a launcher (child process)', () => {
 
 describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
   for (const np of [2, 3, 4]) {
-    it(`-np ${np}: equal across ranks and to one process, async, clip, NaN on one rank skips everywhere, mismatched layouts refused; ZeRO-1 shard equal to unsharded, consolidated checkpoint round trip, state bytes per rank`, () => {
+    it(`-np ${np}: every rule equal across ranks and to one process (and sharded to unsharded), async, clip, NaN on one rank skips everywhere, mismatched layouts refused; ZeRO-1 shard equal to unsharded, consolidated checkpoint round trip, state bytes per rank`, () => {
       const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'all'], 90_000);
-      expectRanksOk(r, np, () => 151);
+      expectRanksOk(r, np, () => 230);
       const bytes = (r.results[0] as unknown as { sharded: { unshardedBytes: number; shardedBytes: number } }).sharded;
       console.log(`[distributed] -np ${np}: Adam over 1e6 parameters, native bytes per rank ${bytes.unshardedBytes} unsharded, ${bytes.shardedBytes} sharded`);
       expect(bytes.shardedBytes).toBeLessThan(bytes.unshardedBytes);

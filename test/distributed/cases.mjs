@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { Adagrad, Adam, AdamW, Lion, SGD } from '../../dist/index.js';
+import { Adagrad, Adam, AdamW, Lion, OPTIMIZER_KINDS, SGD, createOptimizer } from '../../dist/index.js';
 import { init, ncclInfo } from '../../dist/distributed/index.js';
 import { mulberry32 } from '../../dist/random.js';
 import { check, checks, comm, digest, grad, rank, sameOnEveryRank, size } from './harness.mjs';
@@ -172,6 +172,21 @@ if (mode === 'hang') {
     await compare(name, make, true, {}, false);
     await compare(name, make, false, {}, false);
   }
+  // Every rule (createOptimizer): data-parallel bitwise equal to one process with exact sums;
+  // sharded bitwise equal to unsharded where sharding is allowed.
+  for (const kind of OPTIMIZER_KINDS) {
+    const make = (o) => createOptimizer(kind, init0.map((a) => a.slice()), { lr: 0.01, ...o });
+    await compare(kind, make, true, {}, false);
+    if (kind !== 'lamb' && kind !== 'schedulefree-adamw') {
+      const a = make({ comm });
+      const b = make({ comm, shard: true });
+      stepAll([a, b], 3);
+      check(digest(a) === digest(b), `${kind}: sharded bitwise equal to unsharded`);
+      a.dispose();
+      b.dispose();
+    }
+  }
+  check(OPTIMIZER_KINDS.length >= 12, `every rule was run (${OPTIMIZER_KINDS.join(', ')})`);
   await compare('Adam', configs[0][1], true, {}, true);
   await compare('AdamW groups', configs[1][1], true, {}, true);
   // Clipping on the averaged gradient (a norm below every step's).

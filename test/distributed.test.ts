@@ -83,7 +83,7 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
   for (const np of [2, 3, 4]) {
     it(`-np ${np}: a rank that disposes early (or closes the communicator) gives the others ERR_FUSED_OPTIM_RANK_LEFT, not a hang; mismatched operations and iterations give ERR_FUSED_OPTIM_MPI_MISMATCH and change nothing`, () => {
       const r = mpirun(np, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'left'], 60_000);
-      expectRanksOk(r, np, (rank) => (rank === np - 1 ? 9 : 25));
+      expectRanksOk(r, np, (rank) => (rank === np - 1 ? 10 : 26));
     });
   }
 

@@ -127,13 +127,23 @@ if (mode === 'hang') {
   if (rank === last) {
     a.dispose();
     b.dispose();
+    // Disposed while its stepAsync is in flight: that step's collectives complete (the others
+    // take the matching step), and the leave follows them.
+    lengths.forEach((len, t) => c.setGrads(t, grad(rank, t, c.iteration, len, true)));
+    const p = c.stepAsync();
     c.dispose();
+    let err = null;
+    await p.catch((e) => (err = e));
+    check(/disposed during stepAsync/.test(err?.message), `dispose during stepAsync: the step's promise says so (${err?.message})`);
   } else {
     const re = new RegExp(`rank ${last} has left this distributed optimizer`);
     await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'step after a rank disposed early', () => a.step());
     check(a.iteration === 2, 'the refused step changed nothing');
     await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', /cannot run collectives any more/, 'a second step: refused at once', () => a.step());
     await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'stateDict of a sharded optimizer after a rank left', () => b.stateDict());
+    lengths.forEach((len, t) => c.setGrads(t, grad(rank, t, c.iteration, len, true)));
+    await c.stepAsync(); // matches the last rank's in-flight step
+    check(c.iteration === 3, 'the step matching a step disposed in flight completes');
     await expectCode('ERR_FUSED_OPTIM_RANK_LEFT', re, 'stepAsync after a rank left', () => c.stepAsync());
     a.dispose();
     b.dispose();

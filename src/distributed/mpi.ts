@@ -86,6 +86,12 @@ export interface Communicator {
   readonly rank: number;
   /** Number of processes. */
   readonly size: number;
+  /**
+   * This process's rank among the ranks on its node (`OMPI_COMM_WORLD_LOCAL_RANK`, set by
+   * Open MPI's launcher; `rank` when unknown). An optimizer with this communicator and device
+   * `'cuda'` or `'auto'` uses GPU `localRank % deviceCount`.
+   */
+  readonly localRank: number;
   readonly backend: 'mpi';
   /** The libmpi that was loaded, and its version string. */
   readonly library: { path: string; version: string };
@@ -141,6 +147,7 @@ export class MpiCommunicator implements Communicator {
   readonly backend = 'mpi' as const;
   readonly rank: number;
   readonly size: number;
+  readonly localRank: number;
   readonly library: { path: string; version: string };
   readonly threadLevel: Communicator['threadLevel'];
   #closed = false;
@@ -154,6 +161,8 @@ export class MpiCommunicator implements Communicator {
     this.library = Object.freeze({ ...lib });
     this.rank = w.rank;
     this.size = w.size;
+    const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_RANK);
+    this.localRank = Number.isInteger(local) && local >= 0 ? local : w.rank;
     this.threadLevel = THREAD_LEVELS[Math.max(0, Math.min(3, w.provided))];
   }
 

@@ -77,7 +77,7 @@ export interface OptimizerCommonOptions {
    * `ncclInfo()`): construction makes one NCCL communicator per optimizer (rank 0's unique id
    * reaches the others over MPI; collective, every rank constructs it), and each step enqueues
    * `ncclAllReduce` on the optimizer's stream before the step's kernels (after the same MPI
-   * rendezvous). Give each rank its own device (e.g. `device: 'cuda:<local rank>'`): NCCL
+   * rendezvous). Give each rank its own device (`device: 'cuda'` with `comm` picks GPU `comm.localRank % deviceCount`; or `'cuda:N'`): NCCL
    * refuses two ranks on one GPU. Without NCCL a CUDA arena with `comm` is refused with a
    * RangeError giving the reason. `dispose()` destroys the communicator (every rank should
    * dispose).
@@ -160,11 +160,11 @@ interface Group {
 }
 
 /** Resolves a device spec to the addon's form ('cpu' | 'cuda:N') and says why. */
-export function resolveDevice(name: string, spec: unknown): string {
+export function resolveDevice(name: string, spec: unknown, defaultOrdinal = 0): string {
   if (spec === undefined || spec === 'cpu') return 'cpu';
   if (typeof spec !== 'string') throw v.typeError(name, "'auto', 'cpu', 'cuda' or 'cuda:N'", spec);
   const info = loadNative().buildInfo();
-  if (spec === 'auto') return info.cuda.available ? 'cuda:0' : 'cpu';
+  if (spec === 'auto') return info.cuda.available ? `cuda:${defaultOrdinal % info.cuda.devices.length}` : 'cpu';
   // Test hook (native/addon/test_backend.h): a CPU arena with lazy outcomes, as on CUDA.
   if (spec === 'test:lazy-cpu' && process.env.FUSED_OPTIM_TEST_HOOKS === '1') return spec;
   const m = /^cuda(?::(\d+))?$/.exec(spec);
@@ -172,7 +172,7 @@ export function resolveDevice(name: string, spec: unknown): string {
   if (!info.cuda.available) {
     throw new RangeError(`Expected a usable CUDA device for ${name} = '${spec}' but CUDA is unavailable: ${info.cuda.reason}`);
   }
-  const ordinal = m[1] === undefined ? 0 : Number(m[1]);
+  const ordinal = m[1] === undefined ? defaultOrdinal % info.cuda.devices.length : Number(m[1]);
   if (ordinal >= info.cuda.devices.length) {
     throw v.rangeError(name, `a CUDA device index below ${info.cuda.devices.length}`, spec);
   }
@@ -256,7 +256,9 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     // A CUDA arena with comm all-reduces with NCCL: without it, say so first (whether or not
     // CUDA itself is usable here).
     if (this.#comm !== null && typeof o.device === 'string' && o.device.startsWith('cuda')) requireNccl('options.comm', o.device);
-    const device = resolveDevice('options.device', o.device);
+    // With comm, 'cuda' and 'auto' pick this rank's GPU on its node (local rank modulo the
+    // device count), as one process per GPU needs.
+    const device = resolveDevice('options.device', o.device, this.#comm?.localRank ?? 0);
     if (this.#comm !== null && device.startsWith('cuda')) requireNccl('options.comm', device);
     const [stream, priority] = resolveStream('options.stream', o.stream);
     this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);

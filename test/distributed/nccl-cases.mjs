@@ -21,7 +21,8 @@ const dry = process.argv[2] === 'cpu';
 const nccl = ncclInfo();
 const cuda = buildInfo().cuda;
 const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_RANK ?? rank);
-const device = dry ? 'cpu' : `cuda:${local}`;
+check(comm.localRank === local, `comm.localRank is OMPI_COMM_WORLD_LOCAL_RANK (${comm.localRank})`);
+const device = dry ? 'cpu' : 'cuda'; // with comm: GPU comm.localRank % device count
 if (!dry) {
   check(nccl.available, `NCCL available (${nccl.reason})`);
   check(cuda.available && cuda.devices.length > local, `a CUDA device for local rank ${local} (${cuda.reason ?? `${cuda.devices.length} found`})`);
@@ -63,7 +64,8 @@ function refStep(ref, grads, t, clip) {
 
 async function run(tag, extra) {
   const dp = new AdamW(init0.map((a) => a.slice()), { ...hyper, ...extra, comm, device });
-  check(dp.device === device, `${tag}: on ${device}`);
+  const expected = dry ? 'cpu' : `cuda:${local}`;
+  check(dp.device === expected, `${tag}: on ${expected} (device '${device}', local rank ${comm.localRank})`);
   const cpu = new AdamW(init0.map((a) => a.slice()), { ...hyper, ...extra, gradScale: 1 / size });
   const ref = init0.map((a) => ({ p: Float64Array.from(a), m: new Float64Array(a.length), v: new Float64Array(a.length) }));
   let clipped = 0;

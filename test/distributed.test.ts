@@ -29,6 +29,8 @@ describe('comm and shard options without MPI', () => {
     expect(() => new AdamW([4], { shard: true })).toThrow(RangeError);
     expect(() => new AdamW([4], { shard: true })).toThrow(/without options\.comm.*for options\.shard/);
     expect(() => new SGD([4], { shard: 'yes' as never })).toThrow(TypeError);
+    expect(() => new SGD([4], { broadcastParams: true })).toThrow(/options\.broadcastParams/);
+    expect(() => new SGD([4], { broadcastParams: true })).toThrow(RangeError);
     expect(() => new SGD([{ params: [4], comm: {} } as never])).toThrow(/params\[0\]\.comm cannot be set per group/);
     const opt = new Adam([4]);
     expect(opt.comm).toBeNull();

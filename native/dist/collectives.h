@@ -49,7 +49,7 @@ int rank();
 int size();
 
 // What a header announces.
-enum class Op : int { Step = 1, Sync = 2, Barrier = 3 };
+enum class Op : int { Step = 1, Sync = 2, Barrier = 3, Setup = 4 };
 
 // Makes a channel (MPI_Comm_idup of the world, waited with the timeout); returns its id.
 int open_channel();
@@ -75,5 +75,7 @@ void allgatherv_f32(int channel, float* buf, const int* counts, const int* displ
 // v[i] = the sum over ranks of v[i], added in rank order 0, 1, ... on every rank (an
 // MPI_Allgather of the n values, then a fixed-order fold): the same bits everywhere.
 void sum_in_rank_order_f64(int channel, double* v, int n);
+// root's n floats copied to every rank (MPI_Bcast, calls of at most 2^30 elements).
+void broadcast_f32(int channel, float* data, int64_t n, int root);
 
 }  // namespace fo::dist

@@ -36,10 +36,10 @@ using FnFinalize = int (*)();
 using FnReduceScatter = int (*)(const void*, void*, const int*, Handle, Handle, Handle);
 using FnAllgatherv = int (*)(const void*, int, Handle, void*, const int*, const int*, Handle, Handle);
 using FnAllgather = int (*)(const void*, int, Handle, void*, int, Handle, Handle);
+using FnBcast = int (*)(void*, int, Handle, int, Handle);
 using FnErrorString = int (*)(int, char*, int*);
 using FnGetVersion = int (*)(char*, int*);
 using FnIallreduce = int (*)(const void*, void*, int, Handle, Handle, Handle, Handle*);
-using FnIbarrier = int (*)(Handle, Handle*);
 using FnTest = int (*)(Handle*, int*, void*);
 using FnCommIdup = int (*)(Handle, Handle*, Handle*);
 using FnCommFree = int (*)(Handle*);
@@ -80,8 +80,8 @@ struct Mpi {
   FnReduceScatter reduce_scatter = nullptr;
   FnAllgatherv allgatherv = nullptr;
   FnAllgather allgather = nullptr;
+  FnBcast bcast = nullptr;
   FnIallreduce iallreduce = nullptr;
-  FnIbarrier ibarrier = nullptr;
   FnTest test = nullptr;
   FnCommIdup comm_idup = nullptr;
   FnCommFree comm_free = nullptr;
@@ -153,8 +153,8 @@ std::string load(const std::vector<std::string>& paths) {
     else if (!sym(lib, "MPI_Reduce_scatter", m.reduce_scatter)) missing = "MPI_Reduce_scatter";
     else if (!sym(lib, "MPI_Allgatherv", m.allgatherv)) missing = "MPI_Allgatherv";
     else if (!sym(lib, "MPI_Allgather", m.allgather)) missing = "MPI_Allgather";
+    else if (!sym(lib, "MPI_Bcast", m.bcast)) missing = "MPI_Bcast";
     else if (!sym(lib, "MPI_Iallreduce", m.iallreduce)) missing = "MPI_Iallreduce (MPI 3)";
-    else if (!sym(lib, "MPI_Ibarrier", m.ibarrier)) missing = "MPI_Ibarrier (MPI 3)";
     else if (!sym(lib, "MPI_Test", m.test)) missing = "MPI_Test";
     else if (!sym(lib, "MPI_Comm_idup", m.comm_idup)) missing = "MPI_Comm_idup (MPI 3)";
     else if (!sym(lib, "MPI_Comm_free", m.comm_free)) missing = "MPI_Comm_free";
@@ -264,26 +264,73 @@ void leave_locked(Mpi& m, Channel& c) {
 }
 
 const char* op_name(double op) {
-  return op == static_cast<double>(Op::Step) ? "step()" : op == static_cast<double>(Op::Sync) ? "a state sync (stateDict, getWeights)" : op == static_cast<double>(Op::Barrier) ? "a checkpoint" : "an unknown operation";
+  switch (static_cast<int>(op)) {
+    case static_cast<int>(Op::Step): return "step()";
+    case static_cast<int>(Op::Sync): return "a state sync (stateDict, getWeights)";
+    case static_cast<int>(Op::Barrier): return "a checkpoint";
+    case static_cast<int>(Op::Setup): return "building the optimizer (broadcasting rank 0's parameters)";
+    default: return "an unknown operation";
+  }
 }
 
-// The JS-facing collectives of the world communicator: a rendezvous first (MPI_Ibarrier,
-// waited with the timeout), then, with every rank inside the same call, MPI's blocking
-// all-reduce on the caller's array (its fastest algorithms; the nonblocking ones measured 2-3x
-// slower for megabytes, plus the copies a buffer safe to abandon would need).
-void world_rendezvous(Mpi& m, const char* what) {
+// The JS-facing collectives of the world communicator. Each starts with a rendezvous, waited
+// with the timeout: a 7-double MPI_Iallreduce(MAX) of {0, call, -call, count, -count, root,
+// -root}, the same collective whatever the call, so that ranks in different calls (a barrier
+// on one, an all-reduce on another) or with different counts or roots get a Mismatch error on
+// every rank instead of undefined behaviour. Then, with every rank inside the same call, MPI's
+// blocking collective runs on the caller's array (its fastest algorithms; the nonblocking ones
+// measured 2-3x slower for megabytes here, plus the copies a buffer safe to abandon would need).
+enum class WorldCall : int { Barrier = 1, AllreduceSum = 2, AllreduceMin = 3, AllreduceMax = 4, AllreduceSumF32 = 5, BroadcastF32 = 6, BroadcastF64 = 7 };
+
+const char* world_call_name(double c) {
+  switch (static_cast<int>(c)) {
+    case 1: return "barrier()";
+    case 2: return "allreduce(Float64Array, 'sum')";
+    case 3: return "allreduce(Float64Array, 'min')";
+    case 4: return "allreduce(Float64Array, 'max')";
+    case 5: return "allreduceSum(Float32Array)";
+    case 6: return "broadcast(Float32Array)";
+    case 7: return "broadcast(Float64Array)";
+    default: return "an unknown call";
+  }
+}
+
+void world_rendezvous(Mpi& m, WorldCall call, int64_t count, int root) {
+  constexpr int kWorld = 7;
+  auto buf = std::make_shared<std::array<double, 2 * kWorld>>();
+  double* send = buf->data();
+  double* recv = buf->data() + kWorld;
+  const double c = static_cast<double>(call);
+  const double n = static_cast<double>(count);
+  const double r = static_cast<double>(root);
+  const double mine[kWorld] = {0, c, -c, n, -n, r, -r};
+  std::copy(mine, mine + kWorld, send);
+  const char* what = world_call_name(c);
   Handle req = nullptr;
   {
     std::lock_guard<std::mutex> lock(m.mu);
     require_usable(m);
-    check(m.ibarrier(m.comm_world, &req), "MPI_Ibarrier");
+    check(m.iallreduce(send, recv, kWorld, m.t_double, m.op_max, m.comm_world, &req), "MPI_Iallreduce");
   }
-  wait(m, req, what, nullptr);
+  wait(m, req, std::string(what) + " (waiting for every rank to call it)", buf);
+  if (recv[1] != -recv[2]) {
+    throw Error(std::string("the ranks are in different collective calls of the communicator: this rank (") + std::to_string(m.rank) + ") calls " + what + ", another " + world_call_name(recv[1] != c ? recv[1] : -recv[2]) + "; every rank must make the same calls in the same order (building a distributed optimizer is one). Nothing was changed", kCodeMismatch);
+  }
+  if (recv[3] != -recv[4]) {
+    char b[200];
+    std::snprintf(b, sizeof b, "%s: the ranks passed arrays of different lengths (from %.17g to %.17g; this rank %lld). Nothing was changed", what, -recv[4], recv[3], static_cast<long long>(count));
+    throw Error(b, kCodeMismatch);
+  }
+  if (recv[5] != -recv[6]) {
+    char b[200];
+    std::snprintf(b, sizeof b, "%s: the ranks named different roots (from %.17g to %.17g). Nothing was changed", what, -recv[6], recv[5]);
+    throw Error(b, kCodeMismatch);
+  }
 }
 
 template <typename T>
-void world_allreduce(Mpi& m, T* data, int64_t n, Handle type, Handle op, const char* what) {
-  world_rendezvous(m, what);
+void world_allreduce(Mpi& m, T* data, int64_t n, Handle type, Handle op, WorldCall call) {
+  world_rendezvous(m, call, n, 0);
   std::lock_guard<std::mutex> lock(m.mu);
   require_usable(m);
   constexpr int64_t kMax = int64_t{1} << 30;
@@ -405,7 +452,7 @@ Napi::Value SetTimeout(const Napi::CallbackInfo& info) {
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
   Mpi& m = mpi();
-  return guarded(info.Env(), [&] { world_rendezvous(m, "barrier()"); });
+  return guarded(info.Env(), [&] { world_rendezvous(m, WorldCall::Barrier, 0, 0); });
 }
 
 // finish(): leave every distributed optimizer, wait for the other ranks, MPI_Finalize.
@@ -424,7 +471,8 @@ Napi::Value AllreduceF64(const Napi::CallbackInfo& info) {
   std::string op = info[1].As<Napi::String>().Utf8Value();
   Handle h = op == "sum" ? m.op_sum : op == "min" ? m.op_min : op == "max" ? m.op_max : nullptr;
   if (!h) throw Napi::RangeError::New(env, "Expected 'sum', 'min' or 'max' for op but received '" + op + "'");
-  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_double, h, "allreduce()"); });
+  const WorldCall call = op == "sum" ? WorldCall::AllreduceSum : op == "min" ? WorldCall::AllreduceMin : WorldCall::AllreduceMax;
+  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_double, h, call); });
 }
 
 // allreduceF32(data: Float32Array): in-place sum over the world.
@@ -435,7 +483,32 @@ Napi::Value AllreduceF32(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "Expected a Float32Array");
   }
   auto a = info[0].As<Napi::Float32Array>();
-  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_float, m.op_sum, "allreduceSum()"); });
+  return guarded(env, [&] { world_allreduce(m, a.Data(), static_cast<int64_t>(a.ElementLength()), m.t_float, m.op_sum, WorldCall::AllreduceSumF32); });
+}
+
+// broadcast(data: Float32Array | Float64Array, root): root's values to every rank (world).
+Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Mpi& m = mpi();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "Expected (Float32Array | Float64Array, root)");
+  auto t = info[0].As<Napi::TypedArray>();
+  const napi_typedarray_type kind = t.TypedArrayType();
+  if (kind != napi_float32_array && kind != napi_float64_array) throw Napi::TypeError::New(env, "Expected a Float32Array or a Float64Array");
+  const int root = info[1].As<Napi::Number>().Int32Value();
+  if (root < 0 || root >= m.size) throw Napi::RangeError::New(env, "Expected a root rank");
+  return guarded(env, [&] {
+    const int64_t n = static_cast<int64_t>(t.ElementLength());
+    world_rendezvous(m, kind == napi_float32_array ? WorldCall::BroadcastF32 : WorldCall::BroadcastF64, n, root);
+    std::lock_guard<std::mutex> lock(m.mu);
+    require_usable(m);
+    const size_t width = kind == napi_float32_array ? 4 : 8;
+    char* base = static_cast<char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+    constexpr int64_t kMax = int64_t{1} << 30;
+    for (int64_t at = 0; at < n; at += kMax) {
+      const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+      check(m.bcast(base + static_cast<size_t>(at) * width, count, kind == napi_float32_array ? m.t_float : m.t_double, root, m.comm_world), "MPI_Bcast");
+    }
+  });
 }
 
 int require_channel_arg(const Napi::CallbackInfo& info) {
@@ -456,7 +529,7 @@ Napi::Value Header(const Napi::CallbackInfo& info) {
   int ch = require_channel_arg(info);
   if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) throw Napi::TypeError::New(env, "Expected (channel, op, iteration)");
   const int op = info[1].As<Napi::Number>().Int32Value();
-  if (op < 1 || op > 3) throw Napi::RangeError::New(env, "Expected op 1, 2 or 3");
+  if (op < 1 || op > 4) throw Napi::RangeError::New(env, "Expected op 1, 2, 3 or 4");
   return guarded(env, [&] { header(ch, static_cast<Op>(op), info[2].As<Napi::Number>().DoubleValue()); });
 }
 
@@ -470,6 +543,19 @@ Napi::Value Ended(const Napi::CallbackInfo& info) {
   bool e = false;
   guarded(info.Env(), [&] { e = ended(ch); });
   return Napi::Boolean::New(info.Env(), e);
+}
+
+// channelBroadcastF32(channel, data: Float32Array, root): after a header.
+Napi::Value ChannelBroadcastF32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ch = require_channel_arg(info);
+  if (info.Length() < 3 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "Expected (channel, Float32Array, root)");
+  }
+  auto a = info[1].As<Napi::Float32Array>();
+  const int root = info[2].As<Napi::Number>().Int32Value();
+  if (root < 0 || root >= mpi().size) throw Napi::RangeError::New(env, "Expected a root rank");
+  return guarded(env, [&] { broadcast_f32(ch, a.Data(), static_cast<int64_t>(a.ElementLength()), root); });
 }
 
 // channelAllreduceF32(channel, data: Float32Array): in-place sum over the channel (after a
@@ -627,6 +713,17 @@ void sum_in_rank_order_f64(int id, double* v, int n) {
   }
 }
 
+void broadcast_f32(int id, float* data, int64_t n, int root) {
+  Mpi& m = mpi();
+  std::lock_guard<std::mutex> lock(m.mu);
+  Handle comm = bulk_comm(m, id);
+  constexpr int64_t kMax = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kMax) {
+    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+    check(m.bcast(data + at, count, m.t_float, root, comm), "MPI_Bcast");
+  }
+}
+
 void init_mpi(Napi::Env env, Napi::Object exports) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("load", Napi::Function::New(env, Load, "load"));
@@ -641,6 +738,8 @@ void init_mpi(Napi::Env env, Napi::Object exports) {
   o.Set("leave", Napi::Function::New(env, Leave, "leave"));
   o.Set("ended", Napi::Function::New(env, Ended, "ended"));
   o.Set("channelAllreduceF32", Napi::Function::New(env, ChannelAllreduceF32, "channelAllreduceF32"));
+  o.Set("channelBroadcastF32", Napi::Function::New(env, ChannelBroadcastF32, "channelBroadcastF32"));
+  o.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
   o.Set("threadSerialized", Napi::Number::New(env, kThreadSerialized));
   exports.Set("mpi", o);
 }

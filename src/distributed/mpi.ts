@@ -111,6 +111,12 @@ export interface Communicator {
   /** In-place sum of floats over every rank (MPI_FLOAT, MPI_SUM); returns `data`. */
   allreduceSum(data: Float32Array): Float32Array;
   /**
+   * Copies `root`'s `data` into every rank's `data` (MPI_Bcast), e.g. a model's initial
+   * weights (Horovod's `broadcast_parameters`); returns `data`. Every rank passes an array of
+   * the same type and length and the same root.
+   */
+  broadcast<T extends Float32Array | Float64Array>(data: T, root?: number): T;
+  /**
    * Finalises MPI (collective: every rank must call it). Every distributed optimizer not yet
    * disposed leaves first, and close() waits (up to `timeoutMs`) until the other ranks have
    * left them too: a rank still stepping one gets `ERR_FUSED_OPTIM_RANK_LEFT`. Safe to call
@@ -132,7 +138,9 @@ interface NativeMpi {
   finish(): void;
   allreduceF64(data: Float64Array, op: string): void;
   allreduceF32(data: Float32Array): void;
+  broadcast(data: Float32Array | Float64Array, root: number): void;
   openChannel(): number;
+  channelBroadcastF32(channel: number, data: Float32Array, root: number): void;
   header(channel: number, op: number, iteration: number): void;
   leave(channel: number): void;
   channelAllreduceF32(channel: number, data: Float32Array): void;
@@ -221,9 +229,9 @@ export class MpiCommunicator implements Communicator {
     return this.#run('building a distributed optimizer', () => this.#mpi.openChannel());
   }
 
-  /** @internal The rendezvous before an optimizer's collective operation (1 step, 2 sync, 3 checkpoint). */
-  header(channel: number, op: 1 | 2 | 3, iteration: number): void {
-    this.#run(op === 2 ? 'stateDict()' : 'save()', () => this.#mpi.header(channel, op, iteration));
+  /** @internal The rendezvous before an optimizer's collective operation (1 step, 2 sync, 3 checkpoint, 4 construction). */
+  header(channel: number, op: 1 | 2 | 3 | 4, iteration: number): void {
+    this.#run(['step()', 'stateDict()', 'save()', 'building a distributed optimizer'][op - 1], () => this.#mpi.header(channel, op, iteration));
   }
 
   /** @internal In-place sum over a channel, after its header. */
@@ -256,6 +264,18 @@ export class MpiCommunicator implements Communicator {
     if (!(data instanceof Float32Array)) throw v.typeError('data', 'a Float32Array', data);
     this.#run('allreduceSum()', () => this.#mpi.allreduceF32(data));
     return data;
+  }
+
+  broadcast<T extends Float32Array | Float64Array>(data: T, root = 0): T {
+    if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) throw v.typeError('data', 'a Float32Array or a Float64Array', data);
+    const r = v.integer('root', root, 0, this.size - 1);
+    this.#run('broadcast()', () => this.#mpi.broadcast(data, r));
+    return data;
+  }
+
+  /** @internal Copies `root`'s data to every rank over a channel, after its header. */
+  channelBroadcast(channel: number, data: Float32Array, root: number): void {
+    this.#run('building a distributed optimizer', () => this.#mpi.channelBroadcastF32(channel, data, root));
   }
 
   close(): void {

@@ -84,6 +84,15 @@ export interface OptimizerCommonOptions {
    */
   comm?: Communicator;
   /**
+   * With `comm`: at construction, every rank's parameters are set to rank 0's (one
+   * `MPI_Bcast`), as PyTorch's DistributedDataParallel does, so that ranks that initialised
+   * their weights differently still train one model. Read them back from `params` /
+   * `readParams()` for the forward pass (the arrays given to the constructor are not
+   * changed). `false` keeps each rank's own values: then they must already be equal.
+   * Default true.
+   */
+  broadcastParams?: boolean;
+  /**
    * ZeRO stage 1, with `comm`: each rank keeps the rule's state (exp_avg, …) only for its
    * 1/size slice of the arena. A step reduce-scatters the gradient, steps the slice and
    * all-gathers the parameters; the global norm is the slices' sums added in rank order, so
@@ -148,7 +157,7 @@ export interface GroupInfo {
   hyperparameters: Readonly<Record<string, HyperValue>>;
 }
 
-const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm', 'shard'];
+const COMMON_KEYS = ['threads', 'device', 'traceCapacity', 'stream', 'comm', 'shard', 'broadcastParams'];
 
 
 interface Group {
@@ -262,6 +271,8 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
     if (this.#comm !== null && device.startsWith('cuda')) requireNccl('options.comm', device);
     const [stream, priority] = resolveStream('options.stream', o.stream);
     this.#shard = o.shard === undefined ? false : v.boolean('options.shard', o.shard);
+    const broadcastParams = o.broadcastParams === undefined ? true : v.boolean('options.broadcastParams', o.broadcastParams);
+    if (o.broadcastParams !== undefined && this.#comm === null) throw v.rangeError('options.broadcastParams', 'to be left out without options.comm', o.broadcastParams);
     if (this.#shard) {
       if (this.#comm === null) throw v.rangeError('options.shard', 'false without options.comm (sharding splits the state across the ranks of a communicator)', true);
       if (kind === 'lamb' || spec.trainEvalModes) {
@@ -317,6 +328,31 @@ export abstract class FusedOptimizer<H extends object = Record<string, unknown>>
         for (const t of g.tensors) if (lengths[t] > 0) this.#native.writeSlot(SLOT.firstState + k, t, new Float32Array(lengths[t]).fill(value));
       });
     }
+    if (this.#comm !== null && broadcastParams) {
+      try {
+        this.#broadcastParams(this.#comm);
+      } catch (e) {
+        this.#native.dispose(); // leaves the channel
+        throw e;
+      }
+    }
+  }
+
+  /** Rank 0's parameters to every rank (construction, `broadcastParams`): a rendezvous, then one MPI_Bcast of every tensor packed. */
+  #broadcastParams(comm: MpiCommunicator): void {
+    const all = new Float32Array(this.#lengths.reduce((a, b) => a + b, 0));
+    const native = this.#native;
+    const each = (fn: (t: number, view: Float32Array) => void): void => {
+      let at = 0;
+      this.#lengths.forEach((n, t) => {
+        if (n > 0) fn(t, all.subarray(at, at + n));
+        at += n;
+      });
+    };
+    if (comm.rank === 0) each((t, view) => native.readSlot(SLOT.params, t, view));
+    comm.header(this.#channel, 4, 0);
+    comm.channelBroadcast(this.#channel, all, 0);
+    if (comm.rank !== 0) each((t, view) => native.writeSlot(SLOT.params, t, view));
   }
 
   /** @internal The native optimizer, after checking it is neither disposed nor busy. */

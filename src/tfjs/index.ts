@@ -602,6 +602,51 @@ export class FusedTfOptimizer extends tf.Optimizer {
 
 tf.serialization.registerClass(FusedTfOptimizer);
 
+/**
+ * Data parallelism: sets every rank's model weights (trainable and not, e.g. batch-norm
+ * statistics) to those of rank `root`, in one `MPI_Bcast` of all of them packed, as PyTorch's
+ * DistributedDataParallel does when it wraps a model and Horovod's `broadcast_variables`. Call
+ * it on every rank after building the model and before training, so that ranks that drew
+ * different initial weights train one model. Float32 weights only (tfjs layers' default).
+ *
+ * ```js
+ * const comm = init();
+ * const model = buildModel();
+ * broadcastWeights(comm, model); // every rank now has rank 0's weights
+ * model.compile({ optimizer: new FusedTfOptimizer({ optimizer: 'adamw', lr: 1e-3, comm }), loss });
+ * ```
+ */
+export function broadcastWeights(comm: Communicator, model: Pick<tf.LayersModel, 'getWeights' | 'setWeights'>, root = 0): void {
+  const c = checkComm('comm', comm);
+  if (typeof model !== 'object' || model === null || typeof model.getWeights !== 'function' || typeof model.setWeights !== 'function') {
+    throw v.typeError('model', 'a tfjs model (with getWeights and setWeights)', model);
+  }
+  const r = v.integer('root', root, 0, c.size - 1);
+  const weights = model.getWeights();
+  for (const [i, w] of weights.entries()) {
+    if (w.dtype !== 'float32') throw v.rangeError(`model.getWeights()[${i}].dtype`, "'float32'", w.dtype);
+  }
+  const total = weights.reduce((a, w) => a + w.size, 0);
+  const packed = new Float32Array(total);
+  let at = 0;
+  for (const w of weights) {
+    packed.set(w.dataSync() as Float32Array, at);
+    at += w.size;
+  }
+  c.broadcast(packed, r);
+  at = 0;
+  const fresh = weights.map((w) => {
+    const t = tf.tensor(packed.subarray(at, at + w.size), w.shape, 'float32');
+    at += w.size;
+    return t;
+  });
+  try {
+    model.setWeights(fresh);
+  } finally {
+    tf.dispose(fresh);
+  }
+}
+
 /** Options of {@link LearningRateScheduler}. */
 export interface LearningRateSchedulerOptions {
   /** The step the schedule is read at for the first batch (to resume a run). Default 0. */

@@ -197,6 +197,42 @@ if (mode === 'hang') {
     }
   }
   check(OPTIMIZER_KINDS.length >= 12, `every rule was run (${OPTIMIZER_KINDS.join(', ')})`);
+
+  // Ranks that initialised differently: construction gives every rank rank 0's parameters
+  // (the caller's arrays untouched); with broadcastParams: false each keeps its own.
+  {
+    const mine = lengths.map((n, t) => Float32Array.from(grad(rank, t, 99, n, true)));
+    const ofRank0 = lengths.map((n, t) => grad(0, t, 99, n, true));
+    const before = mine.map((a) => a.slice());
+    const o = new AdamW(mine, { lr: 0.01, comm });
+    check(lengths.every((_, t) => Buffer.from(o.readParams(t).buffer).equals(Buffer.from(ofRank0[t].buffer))), "broadcastParams: every rank holds rank 0's parameters");
+    check(mine.every((a, t) => Buffer.from(a.buffer).equals(Buffer.from(before[t].buffer))), "broadcastParams: the caller's arrays are unchanged");
+    stepAll([o], 2);
+    sameOnEveryRank(digest(o), 'broadcastParams: after two steps');
+    o.dispose();
+    const own = new AdamW(mine, { lr: 0.01, comm, broadcastParams: false });
+    check(Buffer.from(own.readParams(2).buffer).equals(Buffer.from(before[2].buffer)), 'broadcastParams: false keeps this rank\'s parameters');
+    own.dispose();
+    const f64 = Float64Array.from({ length: 5 }, (_, i) => rank * 10 + i);
+    comm.broadcast(f64, size - 1);
+    check(f64.every((x, i) => x === (size - 1) * 10 + i), 'comm.broadcast(Float64Array, last rank)');
+    const f32 = new Float32Array(3).fill(rank + 0.5);
+    check(comm.broadcast(f32) === f32 && f32.every((x) => x === 0.5), 'comm.broadcast(Float32Array) from rank 0 by default');
+    for (const [bad, type] of [[-1, RangeError], [size, RangeError], [0.5, RangeError], ['0', TypeError]]) {
+      let e = null;
+      try {
+        comm.broadcast(f32, bad);
+      } catch (x) {
+        e = x;
+      }
+      check(e instanceof type && /root/.test(e.message), `broadcast root ${String(bad)}: ${type.name} naming root`);
+    }
+    // Ranks in different calls of the communicator, or with different lengths: typed errors everywhere.
+    await expectCode('ERR_FUSED_OPTIM_MPI_MISMATCH', /different collective calls/, 'barrier on rank 0, allreduce on the others', () => (rank === 0 ? comm.barrier() : comm.allreduce(new Float64Array(2))));
+    await expectCode('ERR_FUSED_OPTIM_MPI_MISMATCH', /arrays of different lengths/, 'allreduce of different lengths', () => comm.allreduce(new Float64Array(rank + 1)));
+    await expectCode('ERR_FUSED_OPTIM_MPI_MISMATCH', /different roots/, 'broadcast from different roots', () => comm.broadcast(new Float32Array(4), rank));
+    comm.barrier();
+  }
   await compare('Adam', configs[0][1], true, {}, true);
   await compare('AdamW groups', configs[1][1], true, {}, true);
   // Clipping on the averaged gradient (a norm below every step's).

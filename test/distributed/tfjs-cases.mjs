@@ -4,7 +4,7 @@
 // prints one line `RESULT {json}`; a failed check throws (non-zero exit, and mpirun ends the job).
 import * as tf from '@tensorflow/tfjs';
 
-import { FusedTfOptimizer } from '../../dist/tfjs/index.js';
+import { FusedTfOptimizer, broadcastWeights } from '../../dist/tfjs/index.js';
 import { check, checks, comm, rank, size } from './harness.mjs';
 
 await tf.setBackend('cpu');
@@ -260,6 +260,41 @@ sameOnEveryRank(ssh.map((w) => w.values), 'getWeights shard: state');
   expectThrow("shard with 'schedulefree-adamw'", () => new FusedTfOptimizer({ optimizer: 'schedulefree-adamw', comm, shard: true }), RangeError, /config\.shard/);
   expectThrow('shard not a boolean', () => new FusedTfOptimizer({ comm, shard: 1 }), TypeError, /config\.shard.*received/);
   expectThrow('a fake comm', () => new FusedTfOptimizer({ comm: { rank, size } }), TypeError, /config\.comm.*received/);
+}
+
+// broadcastWeights: models initialised from different seeds on each rank end with the root's
+// weights, bitwise, and train as one.
+{
+  const seeded = (seed) => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [DIM], units: 5, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: seed + 1 }) }));
+    m.add(tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }));
+    return m;
+  };
+  const root = size - 1;
+  const mine = seeded(100 + 10 * rank);
+  const expected = weightsOf(seeded(100 + 10 * root));
+  const tensorsBefore = tf.memory().numTensors;
+  broadcastWeights(comm, mine, root);
+  check(tf.memory().numTensors === tensorsBefore, `broadcastWeights leaks no tensor (${tensorsBefore} → ${tf.memory().numTensors})`);
+  const got = weightsOf(mine);
+  check(bitwiseEqual(got, expected), `broadcastWeights: every rank holds rank ${root}'s weights`);
+  sameOnEveryRank(got, 'broadcastWeights');
+  let err = null;
+  try {
+    broadcastWeights(comm, mine, size);
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof RangeError && /root/.test(err.message), `broadcastWeights with a bad root: RangeError (${err?.message})`);
+  err = null;
+  try {
+    broadcastWeights({}, mine);
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof TypeError && /comm/.test(err.message), `broadcastWeights with a fake comm: TypeError (${err?.message})`);
+  mine.dispose();
 }
 
 for (const r of [ref, dp, sh]) {

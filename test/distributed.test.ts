@@ -9,7 +9,10 @@
  * launcher are checked in a plain child process (test/distributed/single.mjs).
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,6 +103,31 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
     expect(r.ms, why).toBeLessThan(30_000);
     console.log(`[distributed] timeout case: rank 0 failed after ${(r.results[0] as unknown as { timeoutMs: number }).timeoutMs.toFixed(0)} ms (timeoutMs 1500); mpirun ended in ${r.ms} ms`);
   });
+
+  it('npm run bench -- --distributed (tiny sizes): a row per world size and size, with the ratios and bytes per rank; --out writes json and md', async () => {
+    const { runDistributedBench } = (await import(pathToFileURL(path.join(root, 'bench', 'lib', 'distributed.mjs')).href)) as {
+      runDistributedBench(argv: string[], io: { stdout(t: string): void }): { np: number; rows: { params: number; dataParallelStepMs: number; shardedStepMs: number; nativeBytes: { unsharded: number; sharded: number } }[] }[];
+    };
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fo-dist-bench-'));
+    let text = '';
+    try {
+      const all = runDistributedBench(['--distributed', '--sizes', '1000,20000', '--np', '1,2', '--repeats', '1', '--out', out], { stdout: (t) => (text += t) });
+      expect(all.map((r) => r.np)).toEqual([1, 2]);
+      for (const r of all) {
+        expect(r.rows.map((x) => x.params)).toEqual([1000, 20000]);
+        for (const x of r.rows) {
+          expect(x.dataParallelStepMs).toBeGreaterThan(0);
+          expect(x.shardedStepMs).toBeGreaterThan(0);
+          if (r.np === 2) expect(x.nativeBytes.sharded).toBeLessThan(x.nativeBytes.unsharded);
+        }
+      }
+      expect(text).toMatch(/\| np \| params \|/);
+      const files = fs.readdirSync(out).sort();
+      expect(files).toEqual([expect.stringMatching(/^distributed-\d{4}-\d\d-\d\d\.json$/), expect.stringMatching(/^distributed-\d{4}-\d\d-\d\d\.md$/)]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a rank that never steps: the watchdog turns the hang into a failure and the job is torn down', () => {
     const r = mpirun(2, [path.join(root, 'test', 'distributed', 'cases.mjs'), 'hang'], 6_000);

@@ -64,7 +64,7 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
     });
   }
 
-  it('examples/data-parallel.mjs: -np 2 and -np 4 reach the final loss of one process with the same global batch', () => {
+  it('examples/data-parallel.mjs: -np 2 and -np 4, and -np 3 with --shard (ZeRO-1), reach the final loss of one process with the same global batch', () => {
     const args = [path.join(root, 'examples', 'data-parallel.mjs'), '--steps', '40', '--train', '1024', '--hidden', '32'];
     const parse = (stdout: string): { size: number; finalLoss: number } => {
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -75,13 +75,13 @@ describe.skipIf(missing !== null)('data-parallel steps under mpirun', () => {
     expect(one.status, one.stderr).toBe(0);
     const ref = parse(one.stdout);
     expect(ref.size).toBe(1);
-    for (const np of [2, 4]) {
-      const r = mpirun(np, args, 90_000);
+    for (const [np, extra] of [[2, []], [4, []], [3, ['--shard']]] as const) {
+      const r = mpirun(np, [...args, ...extra], 90_000);
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       const got = parse(r.stdout);
       expect(got.size).toBe(np);
       // Equal up to the order the shards' gradients are summed in (fp32 rounding, amplified a little by 40 Adam steps).
-      expect(Math.abs(got.finalLoss - ref.finalLoss) / ref.finalLoss, `np ${np}: ${got.finalLoss} vs ${ref.finalLoss}`).toBeLessThan(1e-5);
+      expect(Math.abs(got.finalLoss - ref.finalLoss) / ref.finalLoss, `np ${np} ${extra.join(' ')}: ${got.finalLoss} vs ${ref.finalLoss}`).toBeLessThan(1e-5);
     }
   });
 

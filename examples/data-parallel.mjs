@@ -36,7 +36,7 @@ const log = (...a) => rank === 0 && console.log(...a);
 
 const { train, test } = loadSplit({ nTrain, nTest: 1000, seed: 1 });
 const model = mlp(hidden);
-const params = model.init(new Rng(42)); // the same seed on every rank: identical initial parameters
+const params = model.init(new Rng(42 + rank)); // a different init per rank on purpose: the optimizer starts every rank from rank 0's parameters (broadcastParams)
 const lr = cosineDecay({ peak: 3e-3, steps, warmup: Math.round(steps / 10), end: 3e-4 });
 const shard = process.argv.includes('--shard') && comm !== null;
 const opt = new AdamW(params, { lr, weightDecay: 0.01, maxGradNorm: 1, ...(comm && { comm, shard }) });

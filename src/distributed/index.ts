@@ -18,6 +18,13 @@
  * libmpi is loaded at run time (dlopen of libmpi.so.40, libmpi.so.12, libmpi.so), so the
  * package builds and runs single-process without MPI. Only Open MPI is supported yet.
  *
+ * Construction gives every rank rank 0's parameters (`broadcastParams`). Misuse is a typed
+ * {@link DistributedError} on every rank rather than a hang: a rank that disposed the optimizer
+ * early (`ERR_FUSED_OPTIM_RANK_LEFT`), ranks in different calls or iterations
+ * (`ERR_FUSED_OPTIM_MPI_MISMATCH`), a rank that does not arrive within `timeoutMs`
+ * (`ERR_FUSED_OPTIM_MPI_TIMEOUT`). CUDA arenas all-reduce with NCCL when `libnccl.so.2` loads
+ * ({@link ncclInfo}).
+ *
  * @module
  */
 export { DEFAULT_TIMEOUT_MS, DistributedError, init, ncclInfo, type Communicator, type DistributedErrorCode, type InitOptions, type NcclInfo } from './mpi.js';

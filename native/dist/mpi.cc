@@ -273,6 +273,51 @@ const char* op_name(double op) {
   }
 }
 
+// MPI's counts are ints: in-place bulk collectives over n elements of `width` bytes go in
+// pieces of at most 2^30 elements. Caller holds m.mu.
+void allreduce_pieces(Mpi& m, void* data, int64_t n, size_t width, Handle type, Handle op, Handle comm) {
+  constexpr int64_t kMax = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kMax) {
+    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+    check(m.allreduce(kInPlace, static_cast<char*>(data) + static_cast<size_t>(at) * width, count, type, op, comm), "MPI_Allreduce");
+  }
+}
+
+void bcast_pieces(Mpi& m, void* data, int64_t n, size_t width, Handle type, int root, Handle comm) {
+  constexpr int64_t kMax = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kMax) {
+    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
+    check(m.bcast(static_cast<char*>(data) + static_cast<size_t>(at) * width, count, type, root, comm), "MPI_Bcast");
+  }
+}
+
+// A rendezvous: every rank's `mine` reduced with MPI_MAX (nonblocking, polled against the
+// timeout). `comm_of(m)` runs under m.mu just before the post: it checks what must hold and
+// returns the communicator. Returns the maxima; a pair {x, -x} in `mine` comes back as
+// {max x, -min x}, so the ranks agree on x iff the two are opposite (see spread()).
+template <size_t N, typename CommOf>
+std::array<double, N> agree(Mpi& m, const std::array<double, N>& mine, const std::string& what, CommOf&& comm_of) {
+  auto buf = std::make_shared<std::array<double, 2 * N>>();
+  std::copy(mine.begin(), mine.end(), buf->begin());
+  Handle req = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    require_usable(m);
+    Handle comm = comm_of(m);
+    check(m.iallreduce(buf->data(), buf->data() + N, static_cast<int>(N), m.t_double, m.op_max, comm, &req), "MPI_Iallreduce");
+  }
+  wait(m, req, what, buf);
+  std::array<double, N> got;
+  std::copy(buf->begin() + N, buf->end(), got.begin());
+  return got;
+}
+
+// Whether the ranks disagreed on the value sent as the pair at got[i], got[i + 1].
+template <size_t N>
+bool spread(const std::array<double, N>& got, size_t i) {
+  return got[i] != -got[i + 1];
+}
+
 // The JS-facing collectives of the world communicator. Each starts with a rendezvous, waited
 // with the timeout: a 7-double MPI_Iallreduce(MAX) of {0, call, -call, count, -count, root,
 // -root}, the same collective whatever the call, so that ranks in different calls (a barrier
@@ -296,32 +341,20 @@ const char* world_call_name(double c) {
 }
 
 void world_rendezvous(Mpi& m, WorldCall call, int64_t count, int root) {
-  constexpr int kWorld = 7;
-  auto buf = std::make_shared<std::array<double, 2 * kWorld>>();
-  double* send = buf->data();
-  double* recv = buf->data() + kWorld;
   const double c = static_cast<double>(call);
   const double n = static_cast<double>(count);
   const double r = static_cast<double>(root);
-  const double mine[kWorld] = {0, c, -c, n, -n, r, -r};
-  std::copy(mine, mine + kWorld, send);
   const char* what = world_call_name(c);
-  Handle req = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    require_usable(m);
-    check(m.iallreduce(send, recv, kWorld, m.t_double, m.op_max, m.comm_world, &req), "MPI_Iallreduce");
-  }
-  wait(m, req, std::string(what) + " (waiting for every rank to call it)", buf);
-  if (recv[1] != -recv[2]) {
+  const auto recv = agree<7>(m, {0, c, -c, n, -n, r, -r}, std::string(what) + " (waiting for every rank to call it)", [](Mpi& mm) { return mm.comm_world; });
+  if (spread(recv, 1)) {
     throw Error(std::string("the ranks are in different collective calls of the communicator: this rank (") + std::to_string(m.rank) + ") calls " + what + ", another " + world_call_name(recv[1] != c ? recv[1] : -recv[2]) + "; every rank must make the same calls in the same order (building a distributed optimizer is one). Nothing was changed", kCodeMismatch);
   }
-  if (recv[3] != -recv[4]) {
+  if (spread(recv, 3)) {
     char b[200];
     std::snprintf(b, sizeof b, "%s: the ranks passed arrays of different lengths (from %.17g to %.17g; this rank %lld). Nothing was changed", what, -recv[4], recv[3], static_cast<long long>(count));
     throw Error(b, kCodeMismatch);
   }
-  if (recv[5] != -recv[6]) {
+  if (spread(recv, 5)) {
     char b[200];
     std::snprintf(b, sizeof b, "%s: the ranks named different roots (from %.17g to %.17g). Nothing was changed", what, -recv[6], recv[5]);
     throw Error(b, kCodeMismatch);
@@ -333,11 +366,7 @@ void world_allreduce(Mpi& m, T* data, int64_t n, Handle type, Handle op, WorldCa
   world_rendezvous(m, call, n, 0);
   std::lock_guard<std::mutex> lock(m.mu);
   require_usable(m);
-  constexpr int64_t kMax = int64_t{1} << 30;
-  for (int64_t at = 0; at < n; at += kMax) {
-    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
-    check(m.allreduce(kInPlace, data + at, count, type, op, m.comm_world), "MPI_Allreduce");
-  }
+  allreduce_pieces(m, data, n, sizeof(T), type, op, m.comm_world);
 }
 
 // Leaves every open channel, waits for their headers (with the timeout), then MPI_Finalize.
@@ -501,13 +530,9 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     world_rendezvous(m, kind == napi_float32_array ? WorldCall::BroadcastF32 : WorldCall::BroadcastF64, n, root);
     std::lock_guard<std::mutex> lock(m.mu);
     require_usable(m);
-    const size_t width = kind == napi_float32_array ? 4 : 8;
+    const bool f32 = kind == napi_float32_array;
     char* base = static_cast<char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-    constexpr int64_t kMax = int64_t{1} << 30;
-    for (int64_t at = 0; at < n; at += kMax) {
-      const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
-      check(m.bcast(base + static_cast<size_t>(at) * width, count, kind == napi_float32_array ? m.t_float : m.t_double, root, m.comm_world), "MPI_Bcast");
-    }
+    bcast_pieces(m, base, n, f32 ? 4 : 8, f32 ? m.t_float : m.t_double, root, m.comm_world);
   });
 }
 
@@ -605,29 +630,17 @@ int open_channel() {
 
 void header(int id, Op op, double iteration) {
   Mpi& m = mpi();
-  auto buf = std::make_shared<std::array<double, 2 * kHeader>>();
-  double* send = buf->data();
-  double* recv = buf->data() + kHeader;
   const double o = static_cast<double>(op);
-  send[0] = 0;
-  send[1] = o;
-  send[2] = -o;
-  send[3] = iteration;
-  send[4] = -iteration;
-  Handle req = nullptr;
   const char* what = op_name(o);
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    require_usable(m);
-    poll_left(m);
-    Channel& c = channel_locked(m, id);
+  const auto recv = agree<kHeader>(m, {0, o, -o, iteration, -iteration}, std::string(what) + " (waiting for every rank to start it)", [&](Mpi& mm) {
+    poll_left(mm);
+    Channel& c = channel_locked(mm, id);
     if (c.state == Channel::kEnded) {
       throw Error(std::string(what) + ": another rank has left this distributed optimizer (disposed it, or closed the communicator); it cannot run collectives any more: dispose it", kCodeRankLeft);
     }
     if (c.state != Channel::kOpen) throw Error(std::string(what) + ": this distributed optimizer has been disposed", kCodeMpi);
-    check(m.iallreduce(send, recv, kHeader, m.t_double, m.op_max, c.comm, &req), "MPI_Iallreduce");
-  }
-  wait(m, req, std::string(what) + " (waiting for every rank to start it)", buf);
+    return c.comm;
+  });
   if (recv[0] > 0) {
     std::lock_guard<std::mutex> lock(m.mu);
     Channel& c = channel_locked(m, id);
@@ -640,10 +653,10 @@ void header(int id, Op op, double iteration) {
                     ") still uses it; no rank can step it any more: dispose it",
                 kCodeRankLeft);
   }
-  if (recv[1] != -recv[2]) {
+  if (spread(recv, 1)) {
     throw Error(std::string("the ranks disagree on the collective operation of a distributed optimizer: this rank (") + std::to_string(m.rank) + ") runs " + what + ", another runs " + op_name(recv[1] != o ? recv[1] : -recv[2]) + "; every rank must call the same methods in the same order. Nothing was changed", kCodeMismatch);
   }
-  if (recv[3] != -recv[4]) {
+  if (spread(recv, 3)) {
     char buf2[160];
     std::snprintf(buf2, sizeof buf2, "iterations from %.17g to %.17g", -recv[4], recv[3]);
     throw Error(std::string(what) + ": the ranks' optimizers are at different iterations (" + buf2 + "; this rank: " + std::to_string(static_cast<long long>(iteration)) + "); every rank must take the same steps. Nothing was changed", kCodeMismatch);
@@ -678,12 +691,7 @@ Handle bulk_comm(Mpi& m, int id) {
 void allreduce_sum_f32(int id, float* data, int64_t n) {
   Mpi& m = mpi();
   std::lock_guard<std::mutex> lock(m.mu);
-  Handle comm = bulk_comm(m, id);
-  constexpr int64_t kMax = int64_t{1} << 30;
-  for (int64_t at = 0; at < n; at += kMax) {
-    int count = static_cast<int>(n - at < kMax ? n - at : kMax);
-    check(m.allreduce(kInPlace, data + at, count, m.t_float, m.op_sum, comm), "MPI_Allreduce");
-  }
+  allreduce_pieces(m, data, n, sizeof(float), m.t_float, m.op_sum, bulk_comm(m, id));
 }
 
 void reduce_scatter_sum_f32(int id, const float* send, float* recv, const int* counts) {
@@ -716,12 +724,7 @@ void sum_in_rank_order_f64(int id, double* v, int n) {
 void broadcast_f32(int id, float* data, int64_t n, int root) {
   Mpi& m = mpi();
   std::lock_guard<std::mutex> lock(m.mu);
-  Handle comm = bulk_comm(m, id);
-  constexpr int64_t kMax = int64_t{1} << 30;
-  for (int64_t at = 0; at < n; at += kMax) {
-    const int count = static_cast<int>(n - at < kMax ? n - at : kMax);
-    check(m.bcast(data + at, count, m.t_float, root, comm), "MPI_Bcast");
-  }
+  bcast_pieces(m, data, n, sizeof(float), m.t_float, root, bulk_comm(m, id));
 }
 
 void init_mpi(Napi::Env env, Napi::Object exports) {
